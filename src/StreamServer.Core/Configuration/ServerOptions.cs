@@ -1,0 +1,55 @@
+namespace StreamServer.Configuration;
+
+/// <summary>
+/// The server's configuration, under Redis's directive names (see <see cref="ConfigRegistry"/> for CONFIG GET/SET).
+/// Defaults are Redis 7's.
+/// </summary>
+public sealed class ServerOptions
+{
+    public int Port { get; set; } = 6379;
+
+    /// <summary>Addresses to listen on; a leading '-' marks one that may be unavailable (Redis 7).</summary>
+    public List<string> Bind { get; set; } = ["127.0.0.1", "-::1"];
+
+    public bool ProtectedMode { get; set; } = true;
+
+    public string? RequirePass { get; set; }
+
+    public int Databases { get; set; } = 16;
+
+    public int MaxClients { get; set; } = 10000;
+
+    /// <summary>Idle seconds before a client is closed; 0 = never.</summary>
+    public int Timeout { get; set; }
+
+    public int TcpKeepAlive { get; set; } = 300;
+
+    public long ProtoMaxBulkLen { get; set; } = 512L * 1024 * 1024;
+
+    public long ClientQueryBufferLimit { get; set; } = 1024L * 1024 * 1024;
+
+    public int StreamNodeMaxEntries { get; set; } = 100;
+
+    public int StreamNodeMaxBytes { get; set; } = 4096;
+
+    public string Dir { get; set; } = Directory.GetCurrentDirectory();
+
+    public bool AppendOnly { get; set; }
+
+    public string AppendFsync { get; set; } = "everysec";
+
+    public string AppendDirName { get; set; } = "appendonlydir";
+
+    public string AppendFilename { get; set; } = "appendonly.aof";
+
+    public string LogLevel { get; set; } = "notice";
+
+    public string LogFile { get; set; } = "";
+
+    public int Hz { get; set; } = 10;
+
+    /// <summary>Config file this server was started with (CONFIG REWRITE target), if any.</summary>
+    public string? ConfigFile { get; set; }
+
+    public ServerOptions Clone() => (ServerOptions)MemberwiseClone();
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+using StreamServer.Protocol;
+using StreamServer.Storage;
+
+namespace StreamServer.Execution;
+
+/// <summary>
+/// What a handler sees while it runs: its arguments, its client, the selected database and the reply writer.
+/// One instance is reused for every command on the dispatcher thread.
+/// </summary>
+public sealed class CommandContext
+{
+    private ReadOnlyMemory<byte>[] _args = [];
+    private int _offset;
+
+    public CommandContext(ServerContext server) => Server = server;
+
+    public ServerContext Server { get; }
+
+    public ClientSession Client { get; private set; } = null!;
+
+    public RespWriter Reply => Client.Reply;
+
+    public Database Db => Server.Keyspace[Client.DbIndex];
+
+    public CommandDef Command { get; internal set; } = null!;
+
+    public int ArgCount { get; private set; }
+
+    /// <summary>Unix ms at the start of the command: one clock reading for everything it does, as Redis's mstime snapshot.</summary>
+    public long NowMs { get; private set; }
+
+    /// <summary>True while EXEC runs the queued commands (blocking commands must not block then).</summary>
+    public bool InExec { get; internal set; }
+
+    /// <summary>True while a blocked command is re-run because its key became ready.</summary>
+    public bool IsRetry { get; internal set; }
+
+    internal void Bind(ClientSession client, ReadOnlyMemory<byte>[] args, int offset, int count, long nowMs)
+    {
+        Client = client;
+        _args = args;
+        _offset = offset;
+        ArgCount = count;
+        NowMs = nowMs;
+    }
+
+    public ReadOnlySpan<byte> Arg(int index) => _args[_offset + index].Span;
+
+    public ReadOnlyMemory<byte> ArgMemory(int index) => _args[_offset + index];
+
+    /// <summary>All arguments of this command (name first).</summary>
+    public ReadOnlySpan<ReadOnlyMemory<byte>> Args => _args.AsSpan(_offset, ArgCount);
+
+    public string ArgString(int index) => Encoding.UTF8.GetString(Arg(index));
+
+    /// <summary>Case-insensitive comparison with an upper-case ASCII keyword.</summary>
+    public bool ArgIs(int index, ReadOnlySpan<byte> upperKeyword) => EqualsIgnoreCase(Arg(index), upperKeyword);
+
+    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> upperKeyword)
+    {
+        if (value.Length != upperKeyword.Length) return false;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is >= (byte)'a' and <= (byte)'z') c -= 32;
+            if (c != upperKeyword[i]) return false;
+        }
+        return true;
+    }
+
+    public void Error(string message) => Reply.Error(message);
+
+    public void SyntaxError() => Reply.Error(Errors.Syntax);
+
+    public void WrongType() => Reply.Error(Errors.WrongType);
+
+    /// <summary>Parses a 64-bit integer as Redis's getLongLongFromObjectOrReply; writes the error when it is not one.</summary>
+    public bool TryGetLong(int index, out long value, string error = Errors.NotInteger)
+    {
+        if (TryParseLong(Arg(index), out value)) return true;
+        Reply.Error(error);
+        return false;
+    }
+
+    /// <summary>Redis's string2ll (strict: no spaces, no '+', no leading zeros).</summary>
+    public static bool TryParseLong(ReadOnlySpan<byte> text, out long value) => RespRequestReader.TryParseInt64(text, out value);
+
+    /// <summary>Parses a double as Redis's getLongDoubleFromObject / strtold: no spaces, "inf" allowed, not NaN.</summary>
+    public bool TryGetDouble(int index, out double value, string error = Errors.NotFloat)
+    {
+        if (TryParseDouble(Arg(index), out value)) return true;
+        Reply.Error(error);
+        return false;
+    }
+
+    public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        if (text.Length == 0 || text.Length > 256) return false;
+        if (char.IsWhiteSpace((char)text[0]) || char.IsWhiteSpace((char)text[^1])) return false;
+        Span<char> chars = stackalloc char[text.Length];
+        for (var i = 0; i < text.Length; i++) chars[i] = (char)text[i];
+        var s = chars;
+        if (s.Equals("inf", StringComparison.OrdinalIgnoreCase) || s.Equals("+inf", StringComparison.OrdinalIgnoreCase)
+            || s.Equals("infinity", StringComparison.OrdinalIgnoreCase) || s.Equals("+infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.PositiveInfinity;
+            return true;
+        }
+        if (s.Equals("-inf", StringComparison.OrdinalIgnoreCase) || s.Equals("-infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.NegativeInfinity;
+            return true;
+        }
+        foreach (var c in s)
+        {
+            if (!(char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '-' or '+')) return false;
+        }
+        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !double.IsNaN(value);
+    }
+
+    /// <summary>The value under <paramref name="key"/> if it is of type <typeparamref name="T"/>; writes WRONGTYPE and returns false otherwise.</summary>
+    public bool TryGet<T>(ReadOnlySpan<byte> key, out T? value) where T : RedisObject
+    {
+        var found = Db.Get(key);
+        if (found is null) { value = null; return true; }
+        if (found is T typed) { value = typed; return true; }
+        value = null;
+        Reply.Error(Errors.WrongType);
+        return false;
+    }
+}

@@ -1,0 +1,397 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StreamServer.Protocol;
+
+namespace StreamServer.Execution;
+
+/// <summary>
+/// The one thread that runs commands (design.md "Dispatcher mechanics"). Connections post whole batches; the
+/// dispatcher drains everything queued per wake-up, runs each batch, completes it, then serves clients blocked
+/// on keys that became ready, expires keys and times out blocked clients. Nothing else touches the keyspace.
+/// </summary>
+public sealed class Dispatcher : IDisposable
+{
+    private readonly ServerContext _server;
+    private readonly ConcurrentQueue<object> _queue = new();
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private readonly Thread _thread;
+    private readonly CommandContext _ctx;
+    private readonly ILogger _log;
+    private readonly List<ClientSession> _scratchClients = [];
+    private int _sleeping;
+    private volatile bool _stopping;
+    private long _nextCronMs;
+
+    public Dispatcher(ServerContext server)
+    {
+        _server = server;
+        _ctx = new CommandContext(server);
+        _log = server.LoggerFactory.CreateLogger("StreamServer.Dispatcher");
+        _thread = new Thread(Run) { IsBackground = true, Name = "dispatcher" };
+    }
+
+    public ServerContext Server => _server;
+
+    /// <summary>Hooks run after each command that wrote (AOF propagation plugs in here).</summary>
+    public ICommandObserver? Observer { get; set; }
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Posts a client whose <see cref="ClientSession.Requests"/> are ready to run. Any thread.</summary>
+    public void Post(ClientSession client) => Enqueue(client);
+
+    /// <summary>Runs <paramref name="action"/> on the dispatcher thread (connect/disconnect bookkeeping). Any thread.</summary>
+    public void Post(Action action) => Enqueue(action);
+
+    /// <summary>Runs <paramref name="func"/> on the dispatcher thread and returns its result. Any thread but the dispatcher's.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> func)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Action(() =>
+        {
+            try { tcs.SetResult(func()); }
+            catch (Exception e) { tcs.SetException(e); }
+        }));
+        return tcs.Task;
+    }
+
+    private void Enqueue(object work)
+    {
+        _queue.Enqueue(work);
+        // Full fence between the enqueue and the read of the flag: pairs with the one in Sleep.
+        if (Interlocked.CompareExchange(ref _sleeping, 0, 0) == 1) _wake.Set();
+    }
+
+    public void Stop()
+    {
+        _stopping = true;
+        _wake.Set();
+        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(10));
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                while (_queue.TryDequeue(out var work))
+                {
+                    if (work is ClientSession client) RunBatch(client);
+                    else ((Action)work)();
+                    if (_server.Blocking.HasReadyKeys) ServeReadyClients();
+                    if (_server.PendingResumes.Count > 0) ResumeReleasedClients();
+                }
+                var now = _server.Clock.NowMs;
+                if (now >= _nextCronMs) Cron(now);
+                Sleep();
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Dispatcher loop error");
+            }
+        }
+    }
+
+    private void Sleep()
+    {
+        _wake.Reset();
+        Interlocked.Exchange(ref _sleeping, 1);
+        if (!_queue.IsEmpty || _stopping)
+        {
+            Volatile.Write(ref _sleeping, 0);
+            return;
+        }
+        var now = _server.Clock.NowMs;
+        var until = Math.Min(_nextCronMs, _server.Blocking.NextDeadline());
+        var wait = (int)Math.Clamp(until - now, 0, 1000);
+        if (wait > 0) _wake.Wait(wait);
+        Volatile.Write(ref _sleeping, 0);
+    }
+
+    /// <summary>Redis's serverCron, reduced to what we need: active expiry, blocked client timeouts.</summary>
+    private void Cron(long now)
+    {
+        var hz = Math.Max(1, _server.Options.Hz);
+        _nextCronMs = now + 1000 / hz;
+        foreach (var db in _server.Keyspace.Databases)
+        {
+            if (db.ExpiresCount > 0) db.ActiveExpireCycle(200);
+        }
+        TimeoutBlockedClients(now);
+        Observer?.OnCron(now);
+    }
+
+    private void TimeoutBlockedClients(long now)
+    {
+        if (_server.Blocking.BlockedCount == 0) return;
+        _scratchClients.Clear();
+        _server.Blocking.TimedOut(now, _scratchClients);
+        foreach (var client in _scratchClients)
+        {
+            var state = client.Blocked!;
+            _server.Blocking.Unblock(client);
+            lock (client.ReplyLock)
+            {
+                if (state.OnTimeout is null) client.Reply.NullArray();
+                else state.OnTimeout(client.Reply);
+                client.NextRequest++;
+                ContinueBatch(client);
+            }
+        }
+        _scratchClients.Clear();
+    }
+
+    private void ResumeReleasedClients()
+    {
+        var released = _server.PendingResumes.ToArray();
+        _server.PendingResumes.Clear();
+        foreach (var client in released) ResumeAfterUnblock(client);
+    }
+
+    /// <summary>Ends a blocked client's wait: CLIENT UNBLOCK, or a reply written by the caller.</summary>
+    public void ResumeAfterUnblock(ClientSession client)
+    {
+        lock (client.ReplyLock)
+        {
+            client.NextRequest++;
+            ContinueBatch(client);
+        }
+        client.Transport.RequestFlush();
+    }
+
+    private void ServeReadyClients()
+    {
+        // Serving one client may make keys ready again (XREADGROUP changes nothing, but a command after it in the batch may).
+        for (var round = 0; round < 16 && _server.Blocking.HasReadyKeys; round++)
+        {
+            var ready = _server.Blocking.TakeReadyClients(new List<ClientSession>());
+            foreach (var client in ready)
+            {
+                var state = client.Blocked;
+                if (state is null || client.IsClosed) continue;
+                lock (client.ReplyLock)
+                {
+                    var before = client.Reply.Length;
+                    if (state.UnblockError is { } error)
+                    {
+                        _server.Blocking.Unblock(client);
+                        client.Reply.Error(error);
+                    }
+                    else
+                    {
+                        _ctx.IsRetry = true;
+                        try
+                        {
+                            _ctx.Bind(client, state.Args, 0, state.Args.Length, _server.Clock.NowMs);
+                            Execute(client, state.Command);
+                        }
+                        finally
+                        {
+                            _ctx.IsRetry = false;
+                        }
+                        if (client.Reply.Length == before) continue; // still nothing for it: stays parked in place
+                        _server.Blocking.Unblock(client);
+                    }
+                    client.NextRequest++;
+                    ContinueBatch(client);
+                }
+                client.Transport.RequestFlush();
+            }
+        }
+    }
+
+    private void RunBatch(ClientSession client)
+    {
+        if (client.IsClosed)
+        {
+            client.CompleteBatch();
+            return;
+        }
+        lock (client.ReplyLock)
+        {
+            ContinueBatch(client);
+        }
+    }
+
+    /// <summary>Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.</summary>
+    private void ContinueBatch(ClientSession client)
+    {
+        var requests = client.Requests;
+        while (client.NextRequest < requests.Count)
+        {
+            if (client.CloseRequested) break;
+            var (start, count) = requests[client.NextRequest];
+            _ctx.Bind(client, requests.Arguments, start, count, _server.Clock.NowMs);
+            ProcessCommand(client);
+            if (client.Blocked is not null)
+            {
+                client.Park(); // the batch stays open until the client is served or times out
+                return;
+            }
+            client.NextRequest++;
+        }
+        if (client.ProtocolErrorText is { } text && !client.CloseRequested)
+        {
+            client.Reply.Error(text);
+            _server.Stats.TotalErrorReplies++;
+            client.CloseRequested = true;
+            client.Transport.CloseAfterReply();
+        }
+        client.CompleteBatch();
+    }
+
+    /// <summary>Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.</summary>
+    private void ProcessCommand(ClientSession client)
+    {
+        var ctx = _ctx;
+        var reply = client.Reply;
+        client.LastInteractionMs = ctx.NowMs;
+        var command = _server.Commands.Find(ctx.Arg(0));
+        if (command is not null && command.Subcommands is not null && ctx.ArgCount >= 2)
+        {
+            var sub = CommandTable.FindSubcommand(command, ctx.Arg(1));
+            if (sub is null)
+            {
+                if (client.InMulti) client.MultiDirty = true;
+                Reject(client, Errors.UnknownSubcommand(ctx.ArgString(1), command.Name), command);
+                return;
+            }
+            command = sub;
+        }
+        if (command is null)
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, CommandTable.UnknownCommandError(ctx), null);
+            return;
+        }
+        ctx.Command = command;
+        client.LastCommand = command.FullName;
+
+        if ((command.Arity > 0 && command.Arity != ctx.ArgCount) || ctx.ArgCount < -command.Arity)
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, Errors.WrongArity(command.FullName), command);
+            return;
+        }
+
+        if (!client.Authenticated && _server.Options.RequirePass is not null && !command.Has(CommandFlags.NoAuth))
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, Errors.NoAuth, command);
+            return;
+        }
+
+        if (client.InMulti && !IsTransactionControl(command))
+        {
+            if (command.Has(CommandFlags.NoMulti))
+            {
+                client.MultiDirty = true;
+                Reject(client, $"ERR Command not allowed inside a transaction", command);
+                return;
+            }
+            var args = new ReadOnlyMemory<byte>[ctx.ArgCount];
+            for (var i = 0; i < args.Length; i++) args[i] = ctx.Arg(i).ToArray();
+            (client.MultiQueue ??= []).Add(new QueuedCommand(command, args));
+            reply.Queued();
+            return;
+        }
+
+        if (client.SubscriptionCount > 0 && reply.Protocol == 2 && !IsAllowedWhileSubscribed(command))
+        {
+            Reject(client, $"ERR Can't execute '{command.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", command);
+            return;
+        }
+
+        Execute(client, command);
+    }
+
+    private static bool IsTransactionControl(CommandDef c)
+        => c.Name is "exec" or "discard" or "multi" or "watch" or "quit" or "reset";
+
+    private static bool IsAllowedWhileSubscribed(CommandDef c)
+        => c.Parent is null && c.Name is "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "ssubscribe" or "sunsubscribe" or "ping" or "quit" or "reset";
+
+    private void Reject(ClientSession client, string error, CommandDef? command)
+    {
+        client.Reply.Error(error);
+        _server.Stats.TotalErrorReplies++;
+        CountError(error);
+        if (command is not null) command.RejectedCalls++;
+    }
+
+    /// <summary>Runs a handler with the context already bound; counts statistics; turns a handler bug into an error reply.</summary>
+    internal void Execute(ClientSession client, CommandDef command)
+    {
+        var ctx = _ctx;
+        ctx.Command = command;
+        var reply = client.Reply;
+        var lengthBefore = reply.Length;
+        var errorsBefore = reply.ErrorCount;
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            command.Handler(ctx);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Command {Command} failed", command.FullName);
+            reply.Truncate(lengthBefore);
+            reply.Error("ERR " + e.Message);
+        }
+        var elapsedUs = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        if (ctx.IsRetry && reply.Length == lengthBefore) return; // re-parked: not a call
+        command.Calls++;
+        command.Microseconds += elapsedUs;
+        client.CommandsProcessed++;
+        _server.Stats.TotalCommandsProcessed++;
+        if (reply.ErrorCount != errorsBefore)
+        {
+            command.FailedCalls++;
+            _server.Stats.TotalErrorReplies += reply.ErrorCount - errorsBefore;
+            CountError(reply.LastErrorCode);
+        }
+        Observer?.OnExecuted(ctx);
+    }
+
+    private void CountError(string errorOrCode)
+    {
+        var space = errorOrCode.IndexOf(' ', StringComparison.Ordinal);
+        var code = space < 0 ? errorOrCode : errorOrCode[..space];
+        var codes = _server.Stats.ErrorCodes;
+        codes[code] = codes.GetValueOrDefault(code) + 1;
+    }
+
+    /// <summary>Runs the queued commands of MULTI for EXEC (the caller wrote the array header).</summary>
+    internal void RunQueued(ClientSession client, List<QueuedCommand> queued)
+    {
+        _ctx.InExec = true;
+        try
+        {
+            foreach (var q in queued)
+            {
+                _ctx.Bind(client, q.Args, 0, q.Args.Length, _server.Clock.NowMs);
+                Execute(client, q.Command);
+            }
+        }
+        finally
+        {
+            _ctx.InExec = false;
+        }
+    }
+}
+
+/// <summary>Observes commands as they run (AOF propagation, statistics).</summary>
+public interface ICommandObserver
+{
+    void OnExecuted(CommandContext ctx);
+
+    void OnCron(long nowMs);
+}

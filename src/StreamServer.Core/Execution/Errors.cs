@@ -1,0 +1,37 @@
+namespace StreamServer.Execution;
+
+/// <summary>Redis's error replies, defined once. Texts are exactly Redis 7's (without the leading '-').</summary>
+public static class Errors
+{
+    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    public const string Syntax = "ERR syntax error";
+    public const string NotInteger = "ERR value is not an integer or out of range";
+    public const string NotFloat = "ERR value is not a valid float";
+    public const string Overflow = "ERR increment or decrement would overflow";
+    public const string NoSuchKey = "ERR no such key";
+    public const string DbIndexOutOfRange = "ERR DB index is out of range";
+    public const string NoAuth = "NOAUTH Authentication required.";
+    public const string WrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+    public const string AuthNotConfigured = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+    public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
+    public const string ExecWithoutMulti = "ERR EXEC without MULTI";
+    public const string DiscardWithoutMulti = "ERR DISCARD without MULTI";
+    public const string NestedMulti = "ERR MULTI calls can not be nested";
+    public const string WatchInsideMulti = "ERR WATCH inside MULTI is not allowed";
+    public const string ClusterDisabled = "ERR This instance has cluster support disabled";
+    public const string Timeout = "ERR timeout is not a float or out of range";
+    public const string TimeoutNegative = "ERR timeout is negative";
+    public const string Busy = "BUSY";
+
+    public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
+
+    public static string UnknownSubcommand(string subcommand, string command)
+        => $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
+
+    public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
+
+    public static string NoGroup(string key, string group)
+        => $"NOGROUP No such key '{key}' or consumer group '{group}'";
+
+    private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
+}

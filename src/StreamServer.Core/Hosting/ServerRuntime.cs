@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using StreamServer.Commands;
+using StreamServer.Configuration;
+using StreamServer.Execution;
+using StreamServer.Networking;
+
+namespace StreamServer.Hosting;
+
+/// <summary>
+/// The assembled server: command table, dispatcher thread and listeners. The executable and the embedded test
+/// server both run this.
+/// </summary>
+public sealed class ServerRuntime : IAsyncDisposable
+{
+    private readonly List<Listener> _listeners = [];
+    private readonly ILogger _log;
+    private int _stopped;
+
+    public ServerRuntime(ServerOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        Server = new ServerContext(options, loggerFactory);
+        _log = Server.LoggerFactory.CreateLogger("StreamServer");
+        CommandRegistry.RegisterAll(Server.Commands);
+        Dispatcher = new Dispatcher(Server);
+    }
+
+    public ServerContext Server { get; }
+
+    public Dispatcher Dispatcher { get; }
+
+    public IReadOnlyList<IPEndPoint> EndPoints { get; private set; } = [];
+
+    /// <summary>Starts the dispatcher and listens on every bind address (a '-' prefixed one may fail, as in Redis 7).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Dispatcher.Start();
+        var options = Server.Options;
+        var endPoints = new List<IPEndPoint>();
+        var port = options.Port;
+        foreach (var entry in options.Bind)
+        {
+            var optional = entry.StartsWith('-');
+            var text = optional ? entry[1..] : entry;
+            if (text == "*") text = "0.0.0.0";
+            if (!IPAddress.TryParse(text, out var address))
+            {
+                throw new InvalidOperationException($"Invalid bind address '{entry}'");
+            }
+            var listener = new Listener(Dispatcher);
+            try
+            {
+                listener.Start(new IPEndPoint(address, port), options.ClientQueryBufferLimit);
+                var bound = (IPEndPoint)await listener.Started.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                endPoints.Add(bound);
+                _listeners.Add(listener);
+                // Port 0 asks for a free port: every further address uses the one the first was given.
+                if (port == 0) port = bound.Port;
+            }
+            catch (Exception e) when (optional && e is SocketException or AggregateException or InvalidOperationException)
+            {
+                _log.LogWarning("Could not bind {Address}: {Message} (optional address, skipped)", text, e.Message);
+                listener.Dispose();
+            }
+        }
+        if (endPoints.Count == 0) throw new InvalidOperationException("Failed listening on any bind address");
+        EndPoints = endPoints;
+        Server.ListeningPort = endPoints[0].Port;
+        options.Port = Server.ListeningPort;
+    }
+
+    /// <summary>Stops accepting, lets in-flight batches finish and connections close, then stops the dispatcher.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        var drains = new List<Task>();
+        foreach (var l in _listeners) drains.Add(l.StopAcceptingAsync());
+        await Dispatcher.InvokeAsync(() =>
+        {
+            foreach (var c in Server.Clients.Values) c.Transport.CloseAfterReply();
+            return true;
+        }).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(drains), Task.Delay(drainTimeout)).ConfigureAwait(false);
+        Dispatcher.Stop();
+        foreach (var l in _listeners) l.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+}

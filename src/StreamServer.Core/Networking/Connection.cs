@@ -1,0 +1,258 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using StreamServer.Execution;
+using StreamServer.Protocol;
+
+namespace StreamServer.Networking;
+
+/// <summary>
+/// One client connection: read, parse every complete request, post the batch to the dispatcher, wait for it,
+/// send the replies, advance, repeat. Replies written outside a batch (pub/sub messages, a blocked client served
+/// later) are sent through <see cref="RequestFlush"/>; one flush runs at a time.
+/// </summary>
+public sealed class Connection : IClientTransport, IThreadPoolWorkItem
+{
+    private readonly IDuplexPipe _transport;
+    private readonly Dispatcher _dispatcher;
+    private readonly ServerContext _server;
+    private readonly ILogger _log;
+    private int _flushGate;
+    private int _flushWanted;
+
+    public Connection(IDuplexPipe transport, Dispatcher dispatcher, string remote, string local)
+    {
+        _transport = transport;
+        _dispatcher = dispatcher;
+        _server = dispatcher.Server;
+        _log = _server.LoggerFactory.CreateLogger("StreamServer.Connection");
+        RemoteEndPoint = remote;
+        LocalEndPoint = local;
+        Session = new ClientSession(_server.NextClientId(), this, _server.Clock.NowMs);
+    }
+
+    public ClientSession Session { get; }
+
+    public string RemoteEndPoint { get; }
+
+    public string LocalEndPoint { get; }
+
+    public async Task RunAsync()
+    {
+        var session = Session;
+        var input = _transport.Input;
+        var registered = await _dispatcher.InvokeAsync(Register).ConfigureAwait(false);
+        if (!registered)
+        {
+            await FlushRepliesAsync().ConfigureAwait(false);
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            await input.CompleteAsync().ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            while (!session.CloseRequested)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (session.CloseRequested) break;
+                if (!buffer.IsEmpty)
+                {
+                    var limits = new ParserLimits(_server.Options.ProtoMaxBulkLen, _server.Options.RequirePass is not null && !session.Authenticated);
+                    session.Requests.Clear();
+                    session.ProtocolErrorText = null;
+                    RespRequestReader.Parse(buffer, session.Requests, limits, out var consumed, out var examined, out var error, out var offending);
+                    if (error != ProtocolError.None)
+                    {
+                        session.ProtocolErrorText = RespRequestReader.Describe(error, offending);
+                        _log.LogDebug("Protocol error from client {Id} ({Remote}): {Error}", session.Id, RemoteEndPoint, session.ProtocolErrorText);
+                    }
+                    else if (buffer.Slice(consumed).Length > _server.Options.ClientQueryBufferLimit)
+                    {
+                        _log.LogWarning("Closing client {Id} ({Remote}) that reached max query buffer length", session.Id, RemoteEndPoint);
+                        break;
+                    }
+
+                    if (session.Requests.Count > 0 || session.ProtocolErrorText is not null)
+                    {
+                        session.PrepareBatch();
+                        _dispatcher.Post(session);
+                        if (!await session.BatchCompletion.ConfigureAwait(false))
+                        {
+                            // Blocked: the rest of the batch was copied, so release the buffer and keep watching the socket.
+                            input.AdvanceTo(consumed, examined);
+                            if (!await WaitWhileBlockedAsync(input).ConfigureAwait(false)) break;
+                            await FlushRepliesAsync().ConfigureAwait(false);
+                            continue;
+                        }
+                        await FlushRepliesAsync().ConfigureAwait(false);
+                    }
+                    input.AdvanceTo(consumed, examined);
+                }
+                else
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            _log.LogDebug(e, "Client {Id} connection ended", session.Id);
+        }
+        finally
+        {
+            await _dispatcher.InvokeAsync(Unregister).ConfigureAwait(false);
+            try
+            {
+                await FlushRepliesAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _log.LogDebug(e, "Final flush failed for client {Id}", session.Id);
+            }
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// While the client is blocked, reads only to notice a disconnect; later requests stay in the buffer, unparsed,
+    /// until the blocked command is served (as in Redis, a blocked client's pipeline waits behind it).
+    /// Returns false when the client went away.
+    /// </summary>
+    private async Task<bool> WaitWhileBlockedAsync(PipeReader input)
+    {
+        var unparked = Session.Unparked.AsTask();
+        while (true)
+        {
+            var read = input.ReadAsync().AsTask();
+            var first = await Task.WhenAny(unparked, read).ConfigureAwait(false);
+            if (first == unparked)
+            {
+                // The pending read stays outstanding; cancel it so the main loop can issue its own.
+                input.CancelPendingRead();
+                var r = await read.ConfigureAwait(false);
+                input.AdvanceTo(r.Buffer.Start, r.IsCanceled ? r.Buffer.Start : r.Buffer.End);
+                return !r.IsCompleted || !r.Buffer.IsEmpty;
+            }
+            var result = await read.ConfigureAwait(false);
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled && Session.CloseRequested)
+            {
+                await _dispatcher.InvokeAsync(() =>
+                {
+                    Session.CloseRequested = true;
+                    if (Session.Blocked is not null)
+                    {
+                        _server.Blocking.Unblock(Session);
+                        Session.IsClosed = true;
+                        _dispatcher.ResumeAfterUnblock(Session);
+                    }
+                    return true;
+                }).ConfigureAwait(false);
+                await unparked.ConfigureAwait(false);
+                return false;
+            }
+        }
+    }
+
+    private bool Register()
+    {
+        var session = Session;
+        _server.Stats.TotalConnectionsReceived++;
+        if (_server.Clients.Count >= _server.Options.MaxClients)
+        {
+            _server.Stats.RejectedConnections++;
+            lock (session.ReplyLock) session.Reply.Error("ERR max number of clients reached");
+            return false;
+        }
+        session.Authenticated = _server.Options.RequirePass is null;
+        _server.Clients[session.Id] = session;
+        return true;
+    }
+
+    private bool Unregister()
+    {
+        var session = Session;
+        session.IsClosed = true;
+        _server.Blocking.Unblock(session);
+        _server.Watches.UnwatchAll(session);
+        PubSubCleanup?.Invoke(session);
+        _server.Clients.Remove(session.Id);
+        return true;
+    }
+
+    /// <summary>Set by the pub/sub commands to drop a closing client's subscriptions.</summary>
+    public static Action<ClientSession>? PubSubCleanup { get; set; }
+
+    public void CloseAfterReply()
+    {
+        Session.CloseRequested = true;
+        RequestFlush();
+        _transport.Input.CancelPendingRead();
+    }
+
+    public void RequestFlush()
+    {
+        Volatile.Write(ref _flushWanted, 1);
+        if (Interlocked.CompareExchange(ref _flushGate, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = RunFlushLoopAsync();
+
+    private async Task RunFlushLoopAsync()
+    {
+        try
+        {
+            await FlushLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogDebug(e, "Flush failed for client {Id}", Session.Id);
+            Session.CloseRequested = true;
+            _transport.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>Sends what the dispatcher wrote; waits for any flush already running to pick it up.</summary>
+    private ValueTask FlushRepliesAsync()
+    {
+        Volatile.Write(ref _flushWanted, 1);
+        return Interlocked.CompareExchange(ref _flushGate, 1, 0) == 0 ? FlushLoopAsync() : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Holds the flush gate: copies the reply buffer into the socket pipe and flushes until nothing is wanted.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushLoopAsync()
+    {
+        var output = _transport.Output;
+        while (true)
+        {
+            while (Interlocked.Exchange(ref _flushWanted, 0) == 1)
+            {
+                var any = false;
+                lock (Session.ReplyLock)
+                {
+                    var written = Session.Reply.WrittenSpan;
+                    if (written.Length > 0)
+                    {
+                        output.Write(written);
+                        Interlocked.Add(ref _server.Stats.TotalNetOutputBytes, written.Length);
+                        Session.Reply.Clear();
+                        Session.Reply.ShrinkIfLarge();
+                        any = true;
+                    }
+                }
+                if (any)
+                {
+                    var result = await output.FlushAsync().ConfigureAwait(false);
+                    if (result.IsCompleted) Session.CloseRequested = true;
+                }
+            }
+            Volatile.Write(ref _flushGate, 0);
+            if (Volatile.Read(ref _flushWanted) == 0 || Interlocked.CompareExchange(ref _flushGate, 1, 0) != 0) return;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Pipelines.Sockets.Unofficial;
+using StreamServer.Execution;
+
+namespace StreamServer.Networking;
+
+/// <summary>Accepts connections on one address (Pipelines.Sockets.Unofficial) and runs a <see cref="Connection"/> for each.</summary>
+public sealed class Listener : SocketServer
+{
+    private readonly Dispatcher _dispatcher;
+    private readonly ILogger _log;
+    private readonly TaskCompletionSource<EndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _active;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Listener(Dispatcher dispatcher)
+    {
+        _dispatcher = dispatcher;
+        _log = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Listener");
+    }
+
+    public Task<EndPoint> Started => _started.Task;
+
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Receive side: no pause below Redis's query buffer limit, so a large argument can arrive whole before it is parsed.</summary>
+    public static PipeOptions ReceiveOptions(long queryBufferLimit) => new(
+        pauseWriterThreshold: Math.Min(queryBufferLimit + 1, int.MaxValue),
+        resumeWriterThreshold: Math.Min(queryBufferLimit / 2, int.MaxValue / 2),
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
+    public static PipeOptions SendOptions { get; } = new(
+        pauseWriterThreshold: 64 * 1024 * 1024,
+        resumeWriterThreshold: 32 * 1024 * 1024,
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
+    public void Start(IPEndPoint endPoint, long queryBufferLimit)
+    {
+        var family = endPoint.AddressFamily;
+        Listen(endPoint, family, SocketType.Stream, ProtocolType.Tcp, 511, SendOptions, ReceiveOptions(queryBufferLimit));
+    }
+
+    protected override void OnStarted(EndPoint endPoint) => _started.TrySetResult(endPoint);
+
+    protected override void OnServerFaulted(Exception exception)
+    {
+        _started.TrySetException(exception);
+        _log.LogError(exception, "Listener faulted");
+    }
+
+    protected override Task OnClientConnectedAsync(in ClientConnection client)
+        => RunConnectionAsync(client.Transport, client.RemoteEndPoint?.ToString() ?? "?");
+
+    private async Task RunConnectionAsync(IDuplexPipe transport, string remote)
+    {
+        var local = (transport as SocketConnection)?.Socket.LocalEndPoint?.ToString() ?? "?";
+        if (transport is SocketConnection sc) sc.Socket.NoDelay = true;
+        var connection = new Connection(transport, _dispatcher, remote, local);
+        Interlocked.Increment(ref _active);
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _active) == 0 && _stopping) _drained.TrySetResult();
+        }
+    }
+
+    private volatile bool _stopping;
+
+    /// <summary>Stops accepting; completes when every connection has ended.</summary>
+    public Task StopAcceptingAsync()
+    {
+        _stopping = true;
+        Stop();
+        if (ActiveConnections == 0) _drained.TrySetResult();
+        return _drained.Task;
+    }
+}
