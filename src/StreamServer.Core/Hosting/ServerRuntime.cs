@@ -39,6 +39,9 @@ public sealed class ServerRuntime : IAsyncDisposable
         var options = Server.Options;
         var endPoints = new List<IPEndPoint>();
         var port = options.Port;
+        // Port 0 asks for a free port. The socket library reports the requested endpoint, not the bound one,
+        // so the free port is found first (a short race with other processes, acceptable for tests).
+        if (port == 0) port = FindFreePort();
         foreach (var entry in options.Bind)
         {
             var optional = entry.StartsWith('-');
@@ -55,8 +58,6 @@ public sealed class ServerRuntime : IAsyncDisposable
                 var bound = (IPEndPoint)await listener.Started.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
                 endPoints.Add(bound);
                 _listeners.Add(listener);
-                // Port 0 asks for a free port: every further address uses the one the first was given.
-                if (port == 0) port = bound.Port;
             }
             catch (Exception e) when (optional && e is SocketException or AggregateException or InvalidOperationException)
             {
@@ -68,6 +69,13 @@ public sealed class ServerRuntime : IAsyncDisposable
         EndPoints = endPoints;
         Server.ListeningPort = endPoints[0].Port;
         options.Port = Server.ListeningPort;
+    }
+
+    private static int FindFreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     /// <summary>Stops accepting, lets in-flight batches finish and connections close, then stops the dispatcher.</summary>
