@@ -46,6 +46,7 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
         if (!registered)
         {
             await FlushRepliesAsync().ConfigureAwait(false);
+            await WaitUntilSentAsync().ConfigureAwait(false);
             await _transport.Output.CompleteAsync().ConfigureAwait(false);
             await input.CompleteAsync().ConfigureAwait(false);
             return;
@@ -106,16 +107,68 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
             await _dispatcher.InvokeAsync(Unregister).ConfigureAwait(false);
             try
             {
-                await FlushRepliesAsync().ConfigureAwait(false);
+                // Wait out any flush in progress, then send whatever is left (a protocol error, QUIT's +OK).
+                while (Interlocked.CompareExchange(ref _flushGate, 1, 0) != 0) await Task.Delay(1).ConfigureAwait(false);
+                Volatile.Write(ref _flushWanted, 1);
+                await FlushLoopAsync().ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 _log.LogDebug(e, "Final flush failed for client {Id}", session.Id);
             }
+            await WaitUntilSentAsync().ConfigureAwait(false);
             await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            if (session.ProtocolErrorText is not null)
+            {
+                // Send FIN now so the client sees the end right after the error, then drain what it still sends.
+                try { (_transport as Pipelines.Sockets.Unofficial.SocketConnection)?.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
+                await DiscardInputAsync(input).ConfigureAwait(false);
+            }
             await input.CompleteAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// After a protocol error the client may still be sending (a huge frame). Closing with unread input makes the
+    /// kernel reset the connection, which can destroy the error reply before the client reads it; reading and
+    /// discarding for a moment (a lingering close) lets the reply arrive.
+    /// </summary>
+    private static async Task DiscardInputAsync(PipeReader input)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(cts.Token).ConfigureAwait(false);
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled) return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // Time is up or the socket is gone: close anyway.
+        }
+    }
+
+    /// <summary>
+    /// Pipelines.Sockets.Unofficial's send loop stops at the writer's completion without sending what is still
+    /// queued, and the socket closes when this connection's task ends; a closing reply (protocol error, QUIT) must
+    /// reach the client first, as with Redis. So wait for the bytes to be sent before completing.
+    /// </summary>
+    private async Task WaitUntilSentAsync()
+    {
+        if (_transport is not Pipelines.Sockets.Unofficial.SocketConnection socket) return;
+        var deadline = Environment.TickCount64 + 2000;
+        while (socket.BytesSent < Interlocked.Read(ref _bytesWritten) && socket.SocketError == System.Net.Sockets.SocketError.Success
+            && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
+    private long _bytesWritten;
 
     /// <summary>
     /// While the client is blocked, reads only to notice a disconnect; later requests stay in the buffer, unparsed,
@@ -189,8 +242,8 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
 
     public void CloseAfterReply()
     {
+        // The read loop wakes up, sees the request, sends what is written and closes.
         Session.CloseRequested = true;
-        RequestFlush();
         _transport.Input.CancelPendingRead();
     }
 
@@ -239,6 +292,7 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                     if (written.Length > 0)
                     {
                         output.Write(written);
+                        Interlocked.Add(ref _bytesWritten, written.Length);
                         Interlocked.Add(ref _server.Stats.TotalNetOutputBytes, written.Length);
                         Session.Reply.Clear();
                         Session.Reply.ShrinkIfLarge();

@@ -53,6 +53,9 @@ public sealed class Listener : SocketServer
         _log.LogError(exception, "Listener faulted");
     }
 
+    protected override void OnClientFaulted(in ClientConnection client, Exception exception)
+        => _log.LogWarning(exception, "Client connection from {Remote} faulted", client.RemoteEndPoint);
+
     protected override Task OnClientConnectedAsync(in ClientConnection client)
         => RunConnectionAsync(client.Transport, client.RemoteEndPoint?.ToString() ?? "?");
 

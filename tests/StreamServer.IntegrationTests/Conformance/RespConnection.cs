@@ -47,6 +47,33 @@ internal sealed class RespConnection : IAsyncDisposable
         return _frame.ToArray();
     }
 
+    /// <summary>Sends bytes as they are (pipelines, malformed frames).</summary>
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct) => await _stream.WriteAsync(bytes, ct);
+
+    /// <summary>Reads the next complete reply's exact bytes.</summary>
+    public async Task<byte[]> ReadReplyAsync(CancellationToken ct)
+    {
+        _frame.SetLength(0);
+        await ReadValueAsync(ct);
+        return _frame.ToArray();
+    }
+
+    /// <summary>True when the server closed the connection with nothing more to read.</summary>
+    public async Task<bool> IsClosedByServerAsync(CancellationToken ct)
+    {
+        if (_end > _start) return false;
+        try
+        {
+            var read = await _stream.ReadAsync(_buffer.AsMemory(_end), ct);
+            _end += read;
+            return read == 0;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public static byte[] Encode(IReadOnlyList<byte[]> command)
     {
         var ms = new MemoryStream();
