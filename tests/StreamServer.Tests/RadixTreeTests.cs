@@ -1,8 +1,9 @@
 using StreamServer.Storage.Streams;
+using Xunit.Abstractions;
 
 namespace StreamServer.Tests;
 
-public class RadixTreeTests
+public class RadixTreeTests(ITestOutputHelper output)
 {
     private static StreamId Id(ulong ms, ulong seq) => new(ms, seq);
 
@@ -282,6 +283,52 @@ public class RadixTreeTests
         }
     }
 
+    public enum Pattern { SameMsIncreasingSeq, IncreasingMsSeqZero, MsEveryThirdMs, OneToThreeSeqsPerMs }
+
+    /// <summary>
+    /// The pending-entries-list case: a million sequential ids. Asserts the tree's own accounting (deterministic)
+    /// and reports what the GC saw: retained heap growth and bytes allocated while building. Bursts of a few ids
+    /// per ms are the known expensive shape (a small node per ms); the budget there guards the current figure.
+    /// </summary>
+    [Theory]
+    [InlineData(Pattern.SameMsIncreasingSeq, 10)]
+    [InlineData(Pattern.IncreasingMsSeqZero, 10)]
+    [InlineData(Pattern.MsEveryThirdMs, 16)]
+    [InlineData(Pattern.OneToThreeSeqsPerMs, 60)]
+    public void MillionSequentialKeys_StayWithinTheirMemoryBudget(Pattern pattern, int bytesPerKey)
+    {
+        const int Keys = 1_000_000;
+        var shared = new object();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+
+        var tree = new RadixTree<object>();
+        ulong ms = 1700000000000, seq = 0;
+        for (var i = 0; i < Keys; i++)
+        {
+            Assert.True(tree.TryAdd(Id(ms, seq), shared));
+            switch (pattern)
+            {
+                case Pattern.SameMsIncreasingSeq: seq++; break;
+                case Pattern.IncreasingMsSeqZero: ms++; break;
+                case Pattern.MsEveryThirdMs: ms += 3; break;
+                default: // bursts: 1, 2 or 3 ids per ms in turn
+                    if (++seq > ms % 3) (ms, seq) = (ms + 1, 0);
+                    break;
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+        var estimated = (double)tree.EstimatedBytes / Keys;
+        output.WriteLine(
+            $"{pattern}: estimated {estimated:F2} B/key, retained (GC.GetTotalMemory) {(double)retained / Keys:F2} B/key, " +
+            $"allocated while inserting {(double)allocated / Keys:F2} B/key");
+        Assert.Equal(Keys, tree.Count);
+        Assert.InRange(estimated, 0, bytesPerKey);
+        GC.KeepAlive(tree);
+    }
+
     public enum Shape { Dense, Sparse, Mixed }
 
     /// <summary>
@@ -391,20 +438,20 @@ public class RadixTreeTests
             case 3: // anywhere
                 return new StreamId(NextUInt64(random), NextUInt64(random));
             case 4: // every byte from a few edge values: splits at every depth, ordering at byte boundaries
-            {
-                Span<byte> bytes = stackalloc byte[16];
-                foreach (ref var b in bytes) b = EdgeBytes[random.Next(EdgeBytes.Length)];
-                return StreamId.ReadBigEndian(bytes);
-            }
+                {
+                    Span<byte> bytes = stackalloc byte[16];
+                    foreach (ref var b in bytes) b = EdgeBytes[random.Next(EdgeBytes.Length)];
+                    return StreamId.ReadBigEndian(bytes);
+                }
             case 5: // next to a present key: neighbours that differ deep down
-            {
-                if (present.Count == 0) return new StreamId(NextUInt64(random), NextUInt64(random));
-                var near = present[random.Next(present.Count)];
-                var delta = (ulong)random.Next(1, 300);
-                return random.Next(2) == 0
-                    ? new StreamId(near.Ms, near.Seq + delta)
-                    : new StreamId(near.Ms - delta, near.Seq);
-            }
+                {
+                    if (present.Count == 0) return new StreamId(NextUInt64(random), NextUInt64(random));
+                    var near = present[random.Next(present.Count)];
+                    var delta = (ulong)random.Next(1, 300);
+                    return random.Next(2) == 0
+                        ? new StreamId(near.Ms, near.Seq + delta)
+                        : new StreamId(near.Ms - delta, near.Seq);
+                }
             default: // wide ms, sequence 0
                 return new StreamId(NextUInt64(random) >> random.Next(64), 0);
         }

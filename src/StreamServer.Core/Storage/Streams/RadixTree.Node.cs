@@ -13,7 +13,7 @@ public sealed partial class RadixTree<TValue>
     private const int DirectShrinkCount = 96;
 
     /// <summary>Approximate size of a <see cref="Node"/> object: header, method table, fields, padding.</summary>
-    private const int NodeObjectBytes = 72;
+    private const int NodeObjectBytes = 64;
 
     /// <summary>
     /// One branch point: all keys below it share bytes [0, Depth) (the prefix, path compression) and are told
@@ -38,16 +38,29 @@ public sealed partial class RadixTree<TValue>
         /// <summary>Child nodes by slot; null while the node has no children. A present slot with no child is a leaf.</summary>
         public Node?[]? Children;
 
-        public int Count;
-        public int LeafCount;
-        public readonly int Depth;
+        // Narrow fields keep the object at 64 bytes (16 of header, 48 of fields): it matters for small nodes.
+        private ushort _count;
+        private ushort _leafCount;
+        public readonly byte Depth;
         public bool IsDirect;
 
         public Node(int depth, UInt128 template, int capacity)
         {
-            Depth = depth;
+            Depth = (byte)depth;
             Template = template;
             Keys = new byte[capacity];
+        }
+
+        public int Count
+        {
+            get => _count;
+            set => _count = (ushort)value;
+        }
+
+        public int LeafCount
+        {
+            get => _leafCount;
+            set => _leafCount = (ushort)value;
         }
 
         public int Capacity => IsDirect ? 256 : Keys.Length;
