@@ -61,7 +61,11 @@ internal static class StreamNode
     {
         var p = HeaderSize;
         var count = Varint.ReadInt32(node, ref p);
-        for (var i = 0; i < count; i++) p += Varint.ReadInt32(node, ref p);
+        for (var i = 0; i < count; i++)
+        {
+            var length = Varint.ReadInt32(node, ref p); // not p += Read(ref p): that adds to the old p
+            p += length;
+        }
         return p;
     }
 
@@ -220,7 +224,11 @@ internal static class StreamNode
     {
         var p = payload;
         var items = (flags & FlagSameFields) != 0 ? fieldCount : fieldCount * 2;
-        for (var i = 0; i < items; i++) p += Varint.ReadInt32(node, ref p);
+        for (var i = 0; i < items; i++)
+        {
+            var length = Varint.ReadInt32(node, ref p);
+            p += length;
+        }
         return p + Varint.Size((ulong)(p - start));
     }
 
