@@ -1,7 +1,7 @@
 using StreamServer.Storage.Streams;
 using Xunit.Abstractions;
-using Stream = StreamServer.Storage.Streams.Stream;
 using static StreamServer.Tests.Streams.StreamTestHelpers;
+using Stream = StreamServer.Storage.Streams.Stream;
 
 namespace StreamServer.Tests.Streams;
 

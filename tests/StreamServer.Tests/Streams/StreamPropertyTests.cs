@@ -1,6 +1,6 @@
 using StreamServer.Storage.Streams;
-using Stream = StreamServer.Storage.Streams.Stream;
 using static StreamServer.Tests.Streams.StreamTestHelpers;
+using Stream = StreamServer.Storage.Streams.Stream;
 
 namespace StreamServer.Tests.Streams;
 

@@ -6,8 +6,6 @@ namespace StreamServer.Storage.Streams;
 /// </summary>
 internal static class Varint
 {
-    public const int MaxLength = 10;
-
     public static int Size(ulong value)
     {
         var n = 1;
