@@ -393,12 +393,12 @@ public static class StringCommands
     /// </summary>
     private static bool TryParseSetOptions(CommandContext ctx, int from, bool forGetEx, out SetOptions options, out int expireArg)
     {
+        const SetOptions timeConflicts = SetOptions.KeepTtl | SetOptions.Persist;
         options = SetOptions.None;
         expireArg = 0;
         for (var j = from; j < ctx.ArgCount; j++)
         {
             var hasNext = j + 1 < ctx.ArgCount;
-            var timeConflicts = SetOptions.KeepTtl | SetOptions.Persist;
             if (!forGetEx && ctx.ArgIs(j, "NX"u8) && (options & SetOptions.Xx) == 0)
             {
                 options |= SetOptions.Nx;
