@@ -8,6 +8,8 @@ public static class CommandRegistry
     public static void RegisterAll(CommandTable table)
     {
         ConnectionCommands.Register(table);
+        KeyCommands.Register(table);
+        StringCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

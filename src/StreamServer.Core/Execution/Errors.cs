@@ -22,6 +22,14 @@ public static class Errors
     public const string Timeout = "ERR timeout is not a float or out of range";
     public const string TimeoutNegative = "ERR timeout is negative";
     public const string Busy = "BUSY";
+    public const string DecrementOverflow = "ERR decrement would overflow";
+    public const string IncrementNaNOrInfinity = "ERR increment would produce NaN or Infinity";
+    public const string OffsetOutOfRange = "ERR offset is out of range";
+    public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+    public const string InvalidCursor = "ERR invalid cursor";
+    public const string ExpireNxIncompatible = "ERR NX and XX, GT or LT options at the same time are not compatible";
+    public const string ExpireGtLtIncompatible = "ERR GT and LT options at the same time are not compatible";
+    public const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
 
@@ -29,6 +37,8 @@ public static class Errors
         => $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
 
     public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
+
+    public static string UnsupportedOption(string option) => $"ERR Unsupported option {option}";
 
     public static string NoGroup(string key, string group)
         => $"NOGROUP No such key '{key}' or consumer group '{group}'";

@@ -59,6 +59,10 @@ public sealed class Database
 
     public bool Exists(ReadOnlySpan<byte> key) => Get(key) is not null;
 
+    /// <summary>True when the key is present but its time has run out; removes nothing (safe while enumerating <see cref="Entries"/>).</summary>
+    public bool IsExpired(ReadOnlySpan<byte> key)
+        => _expires.Count != 0 && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs;
+
     /// <summary>Adds or replaces the value; keeps the expiry only if <paramref name="keepTtl"/>.</summary>
     public void Set(ReadOnlySpan<byte> key, RedisObject value, bool keepTtl = false)
     {
@@ -93,6 +97,22 @@ public sealed class Database
         Touch(actualKey);
         KeyRemoved?.Invoke(this, actualKey, value!);
         return true;
+    }
+
+    /// <summary>
+    /// RENAME: moves the live value (and its expiry) under <paramref name="source"/> to <paramref name="destination"/>,
+    /// deleting whatever the destination held. The value object moves as it is: only the destination's old value
+    /// is reported removed.
+    /// </summary>
+    public void Rename(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+    {
+        if (Get(source) is null) return;
+        _entriesBySpan.Remove(source, out var sourceKey, out var value);
+        var when = _expires.Remove(sourceKey!, out var w) ? w : -1;
+        Touch(sourceKey!);
+        Delete(destination);
+        var destinationKey = Add(destination, value!);
+        if (when != -1) SetExpiry(destinationKey, when);
     }
 
     /// <summary>Signals that a value changed in place (WATCH, blocked readers).</summary>

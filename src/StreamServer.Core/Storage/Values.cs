@@ -4,30 +4,44 @@ namespace StreamServer.Storage;
 
 /// <summary>
 /// A string value. Integers that fit in 64 bits are kept as numbers (Redis's "int" encoding), so INCR needs no
-/// allocation; other values as bytes, reused in place when a new value has the same length.
+/// allocation; other values as bytes, reused in place when a new value fits the buffer it already has.
+/// APPEND and SETRANGE grow the buffer with spare room, as Redis's sds does.
 /// </summary>
 public sealed class StringObject : RedisObject
 {
+    private const int EmbstrLimit = 44;
+
     private byte[]? _bytes;
+    private int _length;
     private long _integer;
+    private bool _raw;
 
     public StringObject(ReadOnlySpan<byte> value) => Set(value);
 
     public StringObject(long value) => SetInteger(value);
 
+    private StringObject() => _bytes = [];
+
+    /// <summary>A value stored as bytes, never as a number (Redis's createStringObject).</summary>
+    public static StringObject FromBytes(ReadOnlySpan<byte> value)
+    {
+        var created = new StringObject();
+        created.SetBytes(value);
+        return created;
+    }
+
     public override RedisType Type => RedisType.String;
 
     /// <summary>OBJECT ENCODING: int, embstr (≤ 44 bytes) or raw, as Redis 7 reports them.</summary>
-    public override string Encoding => _bytes is null ? "int" : _bytes.Length <= 44 && !_grown ? "embstr" : "raw";
-
-    private bool _grown;
+    public override string Encoding => _bytes is null ? "int" : _length <= EmbstrLimit && !_raw ? "embstr" : "raw";
 
     public bool IsInteger => _bytes is null;
 
     public long Integer => _integer;
 
-    public int Length => _bytes?.Length ?? FormattedLength(_integer);
+    public int Length => _bytes is null ? FormattedLength(_integer) : _length;
 
+    /// <summary>SET's value: stored as a number when it reads as one (Redis's tryObjectEncoding), else as bytes.</summary>
     public void Set(ReadOnlySpan<byte> value)
     {
         // Redis stores a string that reads as a 64-bit integer (canonical form, ≤ 20 chars) in the int encoding.
@@ -36,31 +50,101 @@ public sealed class StringObject : RedisObject
             SetInteger(n);
             return;
         }
-        _bytes = _bytes is not null && _bytes.Length == value.Length ? _bytes : new byte[value.Length];
-        value.CopyTo(_bytes);
-        _grown = false;
+        SetBytes(value);
     }
 
-    /// <summary>Replaces the content with bytes that are never re-read as an integer (APPEND, SETRANGE: Redis makes them raw).</summary>
+    /// <summary>Stores the bytes as they are, never as a number (INCRBYFLOAT's result: Redis's createStringObject).</summary>
+    public void SetBytes(ReadOnlySpan<byte> value)
+    {
+        // Reuse the buffer when the value fits without wasting much of it (SET of a same-length value allocates nothing).
+        if (_bytes is null || _bytes.Length < value.Length || _bytes.Length > value.Length + (value.Length >> 2) + 16)
+            _bytes = new byte[value.Length];
+        value.CopyTo(_bytes);
+        _length = value.Length;
+        _raw = false;
+    }
+
+    /// <summary>Replaces the content with bytes that are never re-read as an integer (Redis makes them raw).</summary>
     public void SetRaw(byte[] value)
     {
         _bytes = value;
-        _grown = true;
+        _length = value.Length;
+        _raw = true;
     }
 
     public void SetInteger(long value)
     {
         _bytes = null;
+        _length = 0;
         _integer = value;
-        _grown = false;
+        _raw = false;
+    }
+
+    /// <summary>APPEND: adds <paramref name="suffix"/> at the end; returns the new length.</summary>
+    public int Append(ReadOnlySpan<byte> suffix)
+    {
+        var length = Length;
+        EnsureRaw(length + suffix.Length);
+        suffix.CopyTo(_bytes.AsSpan(length));
+        _length = length + suffix.Length;
+        return _length;
+    }
+
+    /// <summary>SETRANGE: writes <paramref name="value"/> at <paramref name="offset"/>, zero-padding any gap; returns the new length.</summary>
+    public int SetRange(int offset, ReadOnlySpan<byte> value)
+    {
+        var length = Length;
+        var end = Math.Max(length, offset + value.Length);
+        EnsureRaw(end);
+        value.CopyTo(_bytes.AsSpan(offset));
+        _length = end;
+        return _length;
+    }
+
+    /// <summary>Turns the value into raw bytes with room for <paramref name="capacity"/> (Redis's sdsMakeRoomFor growth); new bytes are zero.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_bytes))]
+    private void EnsureRaw(int capacity)
+    {
+        if (_bytes is null)
+        {
+            Span<byte> scratch = stackalloc byte[24];
+            var digits = GetBytes(scratch);
+            _bytes = new byte[Math.Max(capacity, digits.Length)];
+            digits.CopyTo(_bytes);
+            _length = digits.Length;
+        }
+        else if (_bytes.Length < capacity)
+        {
+            const int maxPrealloc = 1024 * 1024;
+            var grown = capacity < maxPrealloc ? (long)capacity * 2 : (long)capacity + maxPrealloc;
+            var bytes = new byte[(int)Math.Min(grown, Array.MaxLength)];
+            _bytes.AsSpan(0, _length).CopyTo(bytes);
+            _bytes = bytes;
+        }
+        else if (capacity > _length)
+        {
+            _bytes.AsSpan(_length, capacity - _length).Clear();
+        }
+        _raw = true;
     }
 
     /// <summary>The value's bytes; integers are formatted into <paramref name="scratch"/> (24 bytes).</summary>
     public ReadOnlySpan<byte> GetBytes(Span<byte> scratch)
     {
-        if (_bytes is not null) return _bytes;
+        if (_bytes is not null) return _bytes.AsSpan(0, _length);
         Utf8Formatter.TryFormat(_integer, scratch, out var n);
         return scratch[..n];
+    }
+
+    /// <summary>The value as a 64-bit integer, if it is one (Redis's getLongLongFromObject: strict string2ll).</summary>
+    public bool TryGetInteger(out long value)
+    {
+        if (_bytes is null)
+        {
+            value = _integer;
+            return true;
+        }
+        return Protocol.RespRequestReader.TryParseInt64(_bytes.AsSpan(0, _length), out value);
     }
 
     public byte[] ToArray()
