@@ -8,6 +8,10 @@ public static class CommandRegistry
     public static void RegisterAll(CommandTable table)
     {
         ConnectionCommands.Register(table);
+        SetCommands.Register(table);
+        HashCommands.Register(table);
+        TransactionCommands.Register(table);
+        PubSubCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

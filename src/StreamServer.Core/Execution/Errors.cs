@@ -22,11 +22,24 @@ public static class Errors
     public const string Timeout = "ERR timeout is not a float or out of range";
     public const string TimeoutNegative = "ERR timeout is negative";
     public const string Busy = "BUSY";
+    public const string NotPositive = "ERR value is out of range, must be positive";
+    public const string OutOfRange = "ERR value is out of range";
+    public const string InvalidCursor = "ERR invalid cursor";
+    public const string HashValueNotInteger = "ERR hash value is not an integer";
+    public const string HashValueNotFloat = "ERR hash value is not a float";
+    public const string NaNOrInfinity = "ERR value is NaN or Infinity";
+    public const string IncrementNaNOrInfinity = "ERR increment would produce NaN or Infinity";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
 
     public static string UnknownSubcommand(string subcommand, string command)
         => $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
+
+    public static string RangeMustBetween(long min, long max) => $"ERR value is out of range, value must between {min} and {max}";
+
+    /// <summary>EXEC rejected before it ran (arity, NOAUTH): Redis's execCommandAbort text, without the inner error's "ERR ".</summary>
+    public static string ExecAbortBecause(string error)
+        => "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
 
     public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
 
