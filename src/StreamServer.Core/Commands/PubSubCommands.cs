@@ -86,7 +86,7 @@ public static class PubSubCommands
     {
         if (ctx.ArgCount > 3)
         {
-            ctx.Error(Errors.WrongArity("pubsub|channels"));
+            ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "pubsub"));
             return;
         }
         var pattern = ctx.ArgCount == 3 ? ctx.Arg(2) : default;

@@ -41,6 +41,10 @@ public static class Errors
     public static string ExecAbortBecause(string error)
         => "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
 
+    /// <summary>Redis's addReplySubcommandSyntaxError (a known subcommand with arguments it does not take).</summary>
+    public static string SubcommandSyntax(string subcommand, string command)
+        => $"ERR unknown subcommand or wrong number of arguments for '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
+
     public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
 
     public static string NoGroup(string key, string group)
