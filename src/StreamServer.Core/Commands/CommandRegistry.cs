@@ -10,6 +10,10 @@ public static class CommandRegistry
         ConnectionCommands.Register(table);
         KeyCommands.Register(table);
         StringCommands.Register(table);
+        SetCommands.Register(table);
+        HashCommands.Register(table);
+        TransactionCommands.Register(table);
+        PubSubCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

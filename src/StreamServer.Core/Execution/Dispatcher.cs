@@ -29,6 +29,7 @@ public sealed class Dispatcher : IDisposable
         _ctx = new CommandContext(server);
         _log = server.LoggerFactory.CreateLogger("StreamServer.Dispatcher");
         _thread = new Thread(Run) { IsBackground = true, Name = "dispatcher" };
+        server.RunQueued = RunQueued;
     }
 
     public ServerContext Server => _server;
@@ -321,6 +322,12 @@ public sealed class Dispatcher : IDisposable
 
     private void Reject(ClientSession client, string error, CommandDef? command)
     {
+        if (command is { Name: "exec", Parent: null })
+        {
+            // Redis's execCommandAbort: a rejected EXEC discards the transaction and says why.
+            error = Errors.ExecAbortBecause(error);
+            Commands.TransactionCommands.DiscardTransaction(_server, client);
+        }
         client.Reply.Error(error);
         _server.Stats.TotalErrorReplies++;
         CountError(error);

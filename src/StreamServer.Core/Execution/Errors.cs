@@ -30,11 +30,26 @@ public static class Errors
     public const string ExpireNxIncompatible = "ERR NX and XX, GT or LT options at the same time are not compatible";
     public const string ExpireGtLtIncompatible = "ERR GT and LT options at the same time are not compatible";
     public const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+    public const string NotPositive = "ERR value is out of range, must be positive";
+    public const string OutOfRange = "ERR value is out of range";
+    public const string HashValueNotInteger = "ERR hash value is not an integer";
+    public const string HashValueNotFloat = "ERR hash value is not a float";
+    public const string NaNOrInfinity = "ERR value is NaN or Infinity";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
 
     public static string UnknownSubcommand(string subcommand, string command)
         => $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
+
+    public static string RangeMustBetween(long min, long max) => $"ERR value is out of range, value must between {min} and {max}";
+
+    /// <summary>EXEC rejected before it ran (arity, NOAUTH): Redis's execCommandAbort text, without the inner error's "ERR ".</summary>
+    public static string ExecAbortBecause(string error)
+        => "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
+
+    /// <summary>Redis's addReplySubcommandSyntaxError (a known subcommand with arguments it does not take).</summary>
+    public static string SubcommandSyntax(string subcommand, string command)
+        => $"ERR unknown subcommand or wrong number of arguments for '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
 
     public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
 

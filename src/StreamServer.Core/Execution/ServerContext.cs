@@ -71,6 +71,9 @@ public sealed class ServerContext
 
     public Random Random { get; } = new();
 
+    /// <summary>Runs the queued commands of a transaction for EXEC (set by the dispatcher).</summary>
+    internal Action<ClientSession, List<QueuedCommand>> RunQueued { get; set; } = (_, _) => throw new InvalidOperationException("No dispatcher");
+
     /// <summary>Set by SHUTDOWN: the host stops accepting, lets in-flight batches finish, and exits.</summary>
     public Action<bool>? ShutdownRequested { get; set; }
 

@@ -168,6 +168,20 @@ public sealed class SetObject : RedisObject
 
     public override RedisType Type => RedisType.Set;
 
+    /// <summary>Whether Redis would hold this set in a hash table (small sets are scanned in one step, as Redis does).</summary>
+    public bool IsHashTable => Encoding == "hashtable";
+
+    /// <summary>A member chosen uniformly at random; the set must not be empty. O(n): sets here are small bookkeeping sets.</summary>
+    public byte[] RandomMember(Random random)
+    {
+        var skip = random.Next(Members.Count);
+        foreach (var member in Members)
+        {
+            if (skip-- == 0) return member;
+        }
+        throw new InvalidOperationException("Empty set");
+    }
+
     /// <summary>Redis 7.0: intset while every member is an integer and there are ≤ 512, listpack ≤ 128 small members, else hashtable.</summary>
     public override string Encoding
     {
@@ -208,6 +222,20 @@ public sealed class HashObject : RedisObject
     public Dictionary<byte[], byte[]> Fields { get; } = new(ByteArrayComparer.Instance);
 
     public override RedisType Type => RedisType.Hash;
+
+    /// <summary>Whether Redis would hold this hash in a hash table (small hashes are scanned in one step, as Redis does).</summary>
+    public bool IsHashTable => Encoding == "hashtable";
+
+    /// <summary>A field chosen uniformly at random; the hash must not be empty.</summary>
+    public KeyValuePair<byte[], byte[]> RandomField(Random random)
+    {
+        var skip = random.Next(Fields.Count);
+        foreach (var pair in Fields)
+        {
+            if (skip-- == 0) return pair;
+        }
+        throw new InvalidOperationException("Empty hash");
+    }
 
     /// <summary>listpack while ≤ 128 fields of ≤ 64 bytes (Redis 7 defaults); once converted, hashtable for good.</summary>
     public override string Encoding

@@ -1,0 +1,389 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using StreamServer.Configuration;
+using StreamServer.Execution;
+using StreamServer.Storage;
+using static StreamServer.Execution.CommandFlags;
+
+namespace StreamServer.Commands;
+
+/// <summary>HSET, HSETNX, HGET, HMGET, HMSET, HGETALL, HDEL, HEXISTS, HLEN, HKEYS, HVALS, HSTRLEN, HINCRBY, HINCRBYFLOAT, HSCAN, HRANDFIELD.</summary>
+public static class HashCommands
+{
+    public static void Register(CommandTable t)
+    {
+        t.Add("hset", -4, Write | DenyOom | Fast, 1, 1, 1, HSet, "hash", "Creates or modifies the value of a field in a hash.", "2.0.0", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "write", "hash", "fast");
+        t.Add("hmset", -4, Write | DenyOom | Fast, 1, 1, 1, HSet, "hash", "Sets the values of multiple fields.", "2.0.0", "O(N) where N is the number of fields being set.", "write", "hash", "fast");
+        t.Add("hsetnx", 4, Write | DenyOom | Fast, 1, 1, 1, HSetNx, "hash", "Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0", "O(1)", "write", "hash", "fast");
+        t.Add("hget", 3, ReadOnly | Fast, 1, 1, 1, HGet, "hash", "Returns the value of a field in a hash.", "2.0.0", "O(1)", "read", "hash", "fast");
+        t.Add("hmget", -3, ReadOnly | Fast, 1, 1, 1, HMGet, "hash", "Returns the values of all fields in a hash.", "2.0.0", "O(N) where N is the number of fields being requested.", "read", "hash", "fast");
+        t.Add("hgetall", 2, ReadOnly, 1, 1, 1, HGetAll, "hash", "Returns all fields and values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", "read", "hash", "slow");
+        t.Add("hdel", -3, Write | Fast, 1, 1, 1, HDel, "hash", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0", "O(N) where N is the number of fields to be removed.", "write", "hash", "fast");
+        t.Add("hexists", 3, ReadOnly | Fast, 1, 1, 1, HExists, "hash", "Determines whether a field exists in a hash.", "2.0.0", "O(1)", "read", "hash", "fast");
+        t.Add("hlen", 2, ReadOnly | Fast, 1, 1, 1, HLen, "hash", "Returns the number of fields in a hash.", "2.0.0", "O(1)", "read", "hash", "fast");
+        t.Add("hkeys", 2, ReadOnly, 1, 1, 1, HKeys, "hash", "Returns all fields in a hash.", "2.0.0", "O(N) where N is the size of the hash.", "read", "hash", "slow");
+        t.Add("hvals", 2, ReadOnly, 1, 1, 1, HVals, "hash", "Returns all values in a hash.", "2.0.0", "O(N) where N is the size of the hash.", "read", "hash", "slow");
+        t.Add("hstrlen", 3, ReadOnly | Fast, 1, 1, 1, HStrLen, "hash", "Returns the length of the value of a field.", "3.2.0", "O(1)", "read", "hash", "fast");
+        t.Add("hincrby", 4, Write | DenyOom | Fast, 1, 1, 1, HIncrBy, "hash", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "2.0.0", "O(1)", "write", "hash", "fast");
+        t.Add("hincrbyfloat", 4, Write | DenyOom | Fast, 1, 1, 1, HIncrByFloat, "hash", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "2.6.0", "O(1)", "write", "hash", "fast");
+        t.Add("hscan", -3, ReadOnly, 1, 1, 1, HScan, "hash", "Iterates over fields and values of a hash.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "read", "hash", "slow");
+        t.Add("hrandfield", -2, ReadOnly, 1, 1, 1, HRandField, "hash", "Returns one or more random fields from a hash.", "6.2.0", "O(N) where N is the number of fields returned", "read", "hash", "slow");
+    }
+
+    // HSET key field value [field value ...]   (HMSET: the same, replying +OK)
+    private static void HSet(CommandContext ctx)
+    {
+        if (ctx.ArgCount % 2 == 1)
+        {
+            ctx.Error(Errors.WrongArity(ctx.Command.FullName));
+            return;
+        }
+        var key = ctx.Arg(1);
+        if (!TryGetOrCreate(ctx, key, out var hash)) return;
+        var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var added = 0;
+        for (var i = 2; i < ctx.ArgCount; i += 2)
+        {
+            if (Store(fields, ctx.Arg(i), ctx.Arg(i + 1))) added++;
+        }
+        ctx.Db.Touch(key);
+        if (ctx.Command.Name == "hmset") ctx.Reply.Ok();
+        else ctx.Reply.Integer(added);
+    }
+
+    // HSETNX key field value
+    private static void HSetNx(CommandContext ctx)
+    {
+        var key = ctx.Arg(1);
+        if (!TryGetOrCreate(ctx, key, out var hash)) return;
+        var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (fields.ContainsKey(ctx.Arg(2)))
+        {
+            ctx.Reply.Integer(0);
+            return;
+        }
+        fields[ctx.Arg(2)] = ctx.Arg(3).ToArray();
+        ctx.Db.Touch(key);
+        ctx.Reply.Integer(1);
+    }
+
+    // HGET key field
+    private static void HGet(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value)) ctx.Reply.Bulk(value);
+        else ctx.Reply.Null();
+    }
+
+    // HMGET key field [field ...]
+    private static void HMGet(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Array(ctx.ArgCount - 2);
+        for (var i = 2; i < ctx.ArgCount; i++)
+        {
+            if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(i), out var value)) ctx.Reply.Bulk(value);
+            else ctx.Reply.Null();
+        }
+    }
+
+    // HGETALL key
+    private static void HGetAll(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Map(hash?.Fields.Count ?? 0);
+        if (hash is null) return;
+        foreach (var (field, value) in hash.Fields)
+        {
+            ctx.Reply.Bulk(field);
+            ctx.Reply.Bulk(value);
+        }
+    }
+
+    // HDEL key field [field ...]
+    private static void HDel(CommandContext ctx)
+    {
+        var key = ctx.Arg(1);
+        if (!ctx.TryGet<HashObject>(key, out var hash)) return;
+        var deleted = 0;
+        if (hash is not null)
+        {
+            var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
+            for (var i = 2; i < ctx.ArgCount; i++)
+            {
+                if (fields.Remove(ctx.Arg(i))) deleted++;
+            }
+            if (deleted > 0)
+            {
+                if (hash.Fields.Count == 0) ctx.Db.Delete(key);
+                else ctx.Db.Touch(key);
+            }
+        }
+        ctx.Reply.Integer(deleted);
+    }
+
+    // HEXISTS key field
+    private static void HExists(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Integer(hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(ctx.Arg(2)) ? 1 : 0);
+    }
+
+    // HLEN key
+    private static void HLen(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Integer(hash?.Fields.Count ?? 0);
+    }
+
+    // HKEYS key
+    private static void HKeys(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Array(hash?.Fields.Count ?? 0);
+        if (hash is null) return;
+        foreach (var field in hash.Fields.Keys) ctx.Reply.Bulk(field);
+    }
+
+    // HVALS key
+    private static void HVals(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        ctx.Reply.Array(hash?.Fields.Count ?? 0);
+        if (hash is null) return;
+        foreach (var value in hash.Fields.Values) ctx.Reply.Bulk(value);
+    }
+
+    // HSTRLEN key field
+    private static void HStrLen(CommandContext ctx)
+    {
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        var length = hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value) ? value.Length : 0;
+        ctx.Reply.Integer(length);
+    }
+
+    // HINCRBY key field increment
+    private static void HIncrBy(CommandContext ctx)
+    {
+        if (!ctx.TryGetLong(3, out var increment)) return;
+        var key = ctx.Arg(1);
+        if (!ctx.TryGet<HashObject>(key, out var hash)) return;
+        long current = 0;
+        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var old)
+            && !CommandContext.TryParseLong(old, out current))
+        {
+            ctx.Error(Errors.HashValueNotInteger);
+            return;
+        }
+        if ((increment < 0 && current < 0 && increment < long.MinValue - current)
+            || (increment > 0 && current > 0 && increment > long.MaxValue - current))
+        {
+            ctx.Error(Errors.Overflow);
+            return;
+        }
+        var result = current + increment;
+        Span<byte> text = stackalloc byte[24];
+        Utf8Formatter.TryFormat(result, text, out var n);
+        SetField(ctx, key, hash, ctx.Arg(2), text[..n]);
+        ctx.Reply.Integer(result);
+    }
+
+    // HINCRBYFLOAT key field increment
+    private static void HIncrByFloat(CommandContext ctx)
+    {
+        if (!ctx.TryGetDouble(3, out var increment)) return;
+        if (double.IsInfinity(increment))
+        {
+            ctx.Error(Errors.NaNOrInfinity);
+            return;
+        }
+        var key = ctx.Arg(1);
+        if (!ctx.TryGet<HashObject>(key, out var hash)) return;
+        byte[]? old = null;
+        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out old)
+            && !CommandContext.TryParseDouble(old, out _))
+        {
+            ctx.Error(Errors.HashValueNotFloat);
+            return;
+        }
+        var result = AddFloat(old ?? "0"u8, ctx.Arg(3));
+        if (result is null)
+        {
+            ctx.Error(Errors.IncrementNaNOrInfinity);
+            return;
+        }
+        SetField(ctx, key, hash, ctx.Arg(2), result);
+        ctx.Reply.Bulk(result);
+    }
+
+    /// <summary>Stores one field (creating the hash when <paramref name="hash"/> is null) and touches the key.</summary>
+    private static void SetField(CommandContext ctx, ReadOnlySpan<byte> key, HashObject? hash, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        if (hash is null)
+        {
+            hash = new HashObject();
+            hash.Fields.Add(field.ToArray(), value.ToArray());
+            ctx.Db.Add(key, hash);
+            return;
+        }
+        Store(hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>(), field, value);
+        ctx.Db.Touch(key);
+    }
+
+    /// <summary>
+    /// <paramref name="a"/> + <paramref name="b"/> in Redis's human form (%.17Lf without trailing zeros); null when the
+    /// result is not finite. Redis 7.0 adds in long double: decimal arithmetic matches it for ordinary decimal inputs
+    /// (a long double carries ~19 significant digits, more than the 17 decimals printed); outside decimal's range we
+    /// fall back to double, whose last digits may differ from Redis's.
+    /// </summary>
+    internal static byte[]? AddFloat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (TryParseDecimal(a, out var da) && TryParseDecimal(b, out var db))
+        {
+            try
+            {
+                var sum = Math.Round(da + db, 17, MidpointRounding.ToEven);
+                if (sum == 0) return "0"u8.ToArray();
+                return Encoding.ASCII.GetBytes(sum.ToString("0.#################", CultureInfo.InvariantCulture));
+            }
+            catch (OverflowException)
+            {
+                // beyond decimal: use doubles below
+            }
+        }
+        if (!CommandContext.TryParseDouble(a, out var x) || !CommandContext.TryParseDouble(b, out var y)) return null;
+        var result = x + y;
+        if (!double.IsFinite(result)) return null;
+        var s = result.ToString("F17", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
+        if (s is "-0" or "") s = "0";
+        return Encoding.ASCII.GetBytes(s);
+    }
+
+    private static bool TryParseDecimal(ReadOnlySpan<byte> text, out decimal value)
+    {
+        value = 0;
+        if (!CommandContext.TryParseDouble(text, out var d) || !double.IsFinite(d) || Math.Abs(d) > 1e27) return false;
+        Span<char> chars = stackalloc char[text.Length];
+        for (var i = 0; i < text.Length; i++) chars[i] = (char)text[i];
+        return decimal.TryParse(chars, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    // HSCAN key cursor [MATCH pattern] [COUNT count]
+    private static void HScan(CommandContext ctx)
+    {
+        if (!SetCommands.TryParseCursor(ctx, 2, out var cursor)) return;
+        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (hash is null)
+        {
+            SetCommands.EmptyScan(ctx);
+            return;
+        }
+        if (!SetCommands.TryParseScanOptions(ctx, 3, out var count, out var pattern)) return;
+        var found = new List<KeyValuePair<byte[], byte[]>>();
+        var next = SetCommands.ScanStep(hash.Fields, hash.Fields.Count, cursor, hash.IsHashTable ? count : int.MaxValue, found);
+        if (!pattern.IsEmpty) found.RemoveAll(p => !Glob.Match(pattern.Span, p.Key));
+        ctx.Reply.Array(2);
+        ctx.Reply.Bulk(next.ToString(CultureInfo.InvariantCulture));
+        ctx.Reply.Array(found.Count * 2);
+        foreach (var (field, value) in found)
+        {
+            ctx.Reply.Bulk(field);
+            ctx.Reply.Bulk(value);
+        }
+    }
+
+    // HRANDFIELD key [count [WITHVALUES]]
+    private static void HRandField(CommandContext ctx)
+    {
+        var key = ctx.Arg(1);
+        var random = ctx.Server.Random;
+        if (ctx.ArgCount == 2)
+        {
+            if (!ctx.TryGet<HashObject>(key, out var single)) return;
+            if (single is null) ctx.Reply.Null();
+            else ctx.Reply.Bulk(single.RandomField(random).Key);
+            return;
+        }
+        if (!SetCommands.TryGetRandomCount(ctx, 2, out var count)) return;
+        var withValues = false;
+        if (ctx.ArgCount > 4 || (ctx.ArgCount == 4 && !ctx.ArgIs(3, "WITHVALUES"u8)))
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        if (ctx.ArgCount == 4)
+        {
+            withValues = true;
+            if (count < -long.MaxValue / 2 || count > long.MaxValue / 2)
+            {
+                ctx.Error(Errors.OutOfRange);
+                return;
+            }
+        }
+        if (!ctx.TryGet<HashObject>(key, out var hash)) return;
+        if (hash is null || count == 0)
+        {
+            ctx.Reply.EmptyArray();
+            return;
+        }
+        var all = hash.Fields.ToArray();
+        IEnumerable<KeyValuePair<byte[], byte[]>> chosen;
+        int n;
+        if (count < 0)
+        {
+            n = checked((int)-count);
+            var picks = new KeyValuePair<byte[], byte[]>[n];
+            for (var i = 0; i < n; i++) picks[i] = all[random.Next(all.Length)];
+            chosen = picks;
+        }
+        else if (count >= all.Length)
+        {
+            n = all.Length;
+            chosen = all;
+        }
+        else
+        {
+            n = (int)count;
+            for (var i = 0; i < n; i++)
+            {
+                var j = random.Next(i, all.Length);
+                (all[i], all[j]) = (all[j], all[i]);
+            }
+            chosen = all[..n];
+        }
+        var reply = ctx.Reply;
+        reply.Array(withValues && !reply.IsResp3 ? n * 2 : n);
+        foreach (var (field, value) in chosen)
+        {
+            if (withValues && reply.IsResp3) reply.Array(2);
+            reply.Bulk(field);
+            if (withValues) reply.Bulk(value);
+        }
+    }
+
+    /// <summary>The hash under <paramref name="key"/>, created empty when missing; WRONGTYPE written otherwise.</summary>
+    private static bool TryGetOrCreate(CommandContext ctx, ReadOnlySpan<byte> key, out HashObject hash)
+    {
+        if (!ctx.TryGet<HashObject>(key, out var found))
+        {
+            hash = null!;
+            return false;
+        }
+        if (found is null)
+        {
+            found = new HashObject();
+            ctx.Db.Add(key, found);
+        }
+        hash = found;
+        return true;
+    }
+
+    /// <summary>Sets a field to a fresh copy of <paramref name="value"/> (values are never changed in place: a snapshot may share them); true when the field is new.</summary>
+    private static bool Store(Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> fields, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        var isNew = !fields.ContainsKey(field);
+        fields[field] = value.ToArray();
+        return isNew;
+    }
+}
