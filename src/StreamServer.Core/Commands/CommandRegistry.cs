@@ -8,6 +8,7 @@ public static class CommandRegistry
     public static void RegisterAll(CommandTable table)
     {
         ConnectionCommands.Register(table);
+        ServerCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>
