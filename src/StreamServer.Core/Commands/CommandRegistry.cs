@@ -14,6 +14,7 @@ public static class CommandRegistry
         HashCommands.Register(table);
         TransactionCommands.Register(table);
         PubSubCommands.Register(table);
+        ServerCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

@@ -234,25 +234,24 @@ public static class ConnectionCommands
         else ctx.Reply.Bulk(ctx.Client.Name);
     }
 
-    // CLIENT SETINFO LIB-NAME libname | LIB-VER libver
+    // CLIENT SETINFO LIB-NAME libname | LIB-VER libver   (Redis 7.2: the option is checked before the value)
     private static void ClientSetInfo(CommandContext ctx)
     {
-        var value = ctx.ArgString(3);
-        foreach (var c in value)
-        {
-            if (c < '!' || c > '~')
-            {
-                ctx.Error($"ERR {ctx.ArgString(2)} cannot contain spaces, newlines or special characters.");
-                return;
-            }
-        }
-        if (ctx.ArgIs(2, "LIB-NAME"u8)) ctx.Client.LibName = value;
-        else if (ctx.ArgIs(2, "LIB-VER"u8)) ctx.Client.LibVersion = value;
-        else
+        var isName = ctx.ArgIs(2, "LIB-NAME"u8);
+        if (!isName && !ctx.ArgIs(2, "LIB-VER"u8))
         {
             ctx.Error($"ERR Unrecognized option '{ctx.ArgString(2)}'");
             return;
         }
+        var value = ctx.ArgString(3);
+        if (!ValidClientName(value))
+        {
+            ctx.Error($"ERR {ctx.ArgString(2)} cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        var stored = value.Length == 0 ? null : value;
+        if (isName) ctx.Client.LibName = stored;
+        else ctx.Client.LibVersion = stored;
         ctx.Reply.Ok();
     }
 

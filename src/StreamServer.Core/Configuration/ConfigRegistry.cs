@@ -2,14 +2,23 @@ using System.Globalization;
 
 namespace StreamServer.Configuration;
 
-/// <summary>One CONFIG parameter: its Redis name, how to read it, and how to set it from text.</summary>
-public sealed record ConfigParameter(string Name, Func<string> Get, Func<string, string?>? Set, bool Immutable = false);
+/// <summary>How a parameter's value is written back to a config file (CONFIG REWRITE) and parsed.</summary>
+public enum ConfigKind
+{
+    /// <summary>Free text, written quoted.</summary>
+    String,
+    Integer,
+    /// <summary>An integer with an optional unit (1gb, 100mb).</summary>
+    Memory,
+    Bool,
+    Enum,
+    /// <summary>Several tokens on one line (bind, save, client-output-buffer-limit), written as they are.</summary>
+    Tokens,
+}
 
-/// <summary>
-/// CONFIG GET/SET over <see cref="ServerOptions"/> with Redis's names and value forms. Parameters Redis has but we
-/// do not implement are listed with their Redis default so clients reading them (StackExchange.Redis reads
-/// "databases", "slave-read-only", "timeout") get Redis's answers.
-/// </summary>
+/// <summary>One CONFIG parameter: its Redis name, how to read it, and how to set it from text (null = immutable).</summary>
+public sealed record ConfigParameter(string Name, Func<string> Get, Func<string, string?>? Set, bool Immutable = false, ConfigKind Kind = ConfigKind.String);
+
 public sealed class ConfigRegistry
 {
     private readonly Dictionary<string, ConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
@@ -19,17 +28,17 @@ public sealed class ConfigRegistry
     {
         Options = o;
         Int("port", () => o.Port, v => o.Port = v, 0, 65535, immutable: true);
-        Add("bind", () => string.Join(' ', o.Bind), null, immutable: true);
+        Add("bind", () => string.Join(' ', o.Bind), null, immutable: true, ConfigKind.Tokens);
         Bool("protected-mode", () => o.ProtectedMode, v => o.ProtectedMode = v);
         Add("requirepass", () => o.RequirePass ?? "", v => { o.RequirePass = v.Length == 0 ? null : v; return null; });
         Int("databases", () => o.Databases, v => o.Databases = v, 1, int.MaxValue, immutable: true);
         Int("maxclients", () => o.MaxClients, v => o.MaxClients = v, 1, int.MaxValue);
         Int("timeout", () => o.Timeout, v => o.Timeout = v, 0, int.MaxValue);
         Int("tcp-keepalive", () => o.TcpKeepAlive, v => o.TcpKeepAlive = v, 0, int.MaxValue);
-        Long("proto-max-bulk-len", () => o.ProtoMaxBulkLen, v => o.ProtoMaxBulkLen = v, 1024 * 1024, long.MaxValue);
-        Long("client-query-buffer-limit", () => o.ClientQueryBufferLimit, v => o.ClientQueryBufferLimit = v, 1024 * 1024, long.MaxValue);
+        Memory("proto-max-bulk-len", () => o.ProtoMaxBulkLen, v => o.ProtoMaxBulkLen = v, 1024 * 1024, long.MaxValue);
+        Memory("client-query-buffer-limit", () => o.ClientQueryBufferLimit, v => o.ClientQueryBufferLimit = v, 1024 * 1024, long.MaxValue);
         Int("stream-node-max-entries", () => o.StreamNodeMaxEntries, v => o.StreamNodeMaxEntries = v, 0, int.MaxValue);
-        Int("stream-node-max-bytes", () => o.StreamNodeMaxBytes, v => o.StreamNodeMaxBytes = v, 0, int.MaxValue);
+        Memory("stream-node-max-bytes", () => o.StreamNodeMaxBytes, v => o.StreamNodeMaxBytes = (int)v, 0, int.MaxValue);
         Add("dir", () => Path.GetFullPath(o.Dir), v =>
         {
             if (!Directory.Exists(v)) return "No such file or directory";
@@ -37,7 +46,7 @@ public sealed class ConfigRegistry
             return null;
         });
         Bool("appendonly", () => o.AppendOnly, v => o.AppendOnly = v);
-        Enum("appendfsync", () => o.AppendFsync, v => o.AppendFsync = v, "always", "everysec", "no");
+        Enum("appendfsync", () => o.AppendFsync, v => o.AppendFsync = v, "everysec", "always", "no");
         Add("appenddirname", () => o.AppendDirName, null, immutable: true);
         Add("appendfilename", () => o.AppendFilename, null, immutable: true);
         Enum("loglevel", () => o.LogLevel, v => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing");
@@ -45,15 +54,18 @@ public sealed class ConfigRegistry
         Int("hz", () => o.Hz, v => o.Hz = Math.Clamp(v, 1, 500), 0, int.MaxValue);
 
         // Redis parameters we accept and report with Redis's defaults, without behaviour behind them.
-        Fixed("save", "");
+        Fixed("save", "", ConfigKind.Tokens);
         Fixed("appendonly-rdb-preamble", "no");
         Fixed("aof-use-rdb-preamble", "no");
-        Fixed("maxmemory", "0");
-        Fixed("maxmemory-policy", "noeviction");
+        var maxMemory = 0L;
+        Memory("maxmemory", () => maxMemory, v => maxMemory = v, 0, long.MaxValue);
+        var maxMemoryPolicy = "noeviction";
+        Enum("maxmemory-policy", () => maxMemoryPolicy, v => maxMemoryPolicy = v,
+            "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction");
         Fixed("replica-read-only", "yes");
-        Fixed("cluster-enabled", "no");
-        Fixed("daemonize", "no");
-        Fixed("io-threads", "1");
+        FixedImmutable("cluster-enabled", "no");
+        FixedImmutable("daemonize", "no");
+        FixedImmutable("io-threads", "1");
         Fixed("notify-keyspace-events", "");
         Fixed("lua-time-limit", "5000");
         Fixed("busy-reply-threshold", "5000");
@@ -71,7 +83,7 @@ public sealed class ConfigRegistry
         Fixed("auto-aof-rewrite-percentage", "100");
         Fixed("auto-aof-rewrite-min-size", "67108864");
         Fixed("aof-load-truncated", "yes");
-        Fixed("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+        Fixed("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", ConfigKind.Tokens);
         Fixed("lazyfree-lazy-user-del", "no");
         Fixed("activedefrag", "no");
         _aliases["slave-read-only"] = "replica-read-only";
@@ -90,43 +102,169 @@ public sealed class ConfigRegistry
     }
 
     /// <summary>Name/value pairs matching a glob (CONFIG GET), aliases included when they match by their own name.</summary>
-    public IEnumerable<(string Name, string Value)> Match(string pattern)
+    public IEnumerable<(string Name, string Value)> Match(string pattern) => Match([pattern]);
+
+    /// <summary>
+    /// CONFIG GET: every parameter matching any of <paramref name="patterns"/>, each once. A pattern without glob
+    /// characters is an exact (case-insensitive) lookup answered under the name as given, as Redis 7 does.
+    /// </summary>
+    public List<(string Name, string Value)> Match(IEnumerable<string> patterns)
     {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var result = new List<(string, string)>();
+        foreach (var pattern in patterns)
+        {
+            if (pattern.AsSpan().IndexOfAny("[*?") < 0)
+            {
+                var p = Find(pattern);
+                if (p is not null && seen.Add(p.Name)) result.Add((pattern, p.Get()));
+                continue;
+            }
+            foreach (var p in _parameters.Values)
+            {
+                if (Glob.Match(pattern, p.Name, ignoreCase: true) && seen.Add(p.Name)) result.Add((p.Name, p.Get()));
+            }
+            foreach (var (alias, real) in _aliases)
+            {
+                if (Glob.Match(pattern, alias, ignoreCase: true) && seen.Add(real)) result.Add((alias, _parameters[real].Get()));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// CONFIG REWRITE: rewrites <paramref name="path"/> keeping comments and lines it does not know, replacing the
+    /// first line of each known directive with the current value (dropping later repeats) and appending directives
+    /// that differ from their defaults under a "# Generated by CONFIG REWRITE" line. Rewriting twice changes
+    /// nothing. Returns null, or the reason it failed.
+    /// </summary>
+    public string? Rewrite(string path)
+    {
+        const string marker = "# Generated by CONFIG REWRITE";
+        string[] lines;
+        try
+        {
+            lines = File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+
+        var defaults = new ConfigRegistry(new ServerOptions());
+        var written = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var output = new List<string>(lines.Length + 8);
+        foreach (var line in lines)
+        {
+            var trimmed = line.Trim();
+            if (trimmed.Length == 0 || trimmed[0] == '#')
+            {
+                output.Add(line);
+                continue;
+            }
+            var end = 0;
+            while (end < trimmed.Length && !char.IsWhiteSpace(trimmed[end])) end++;
+            var p = Find(trimmed[..end]);
+            if (p is null)
+            {
+                output.Add(line); // a directive we do not know (include, rename-command, ...): kept as is
+                continue;
+            }
+            if (!written.Add(p.Name)) continue; // a repeated directive: its value is on the first line now
+            output.Add(FormatDirective(p));
+        }
+
+        var appended = new List<string>();
         foreach (var p in _parameters.Values)
         {
-            if (Glob.Match(pattern, p.Name, ignoreCase: true)) yield return (p.Name, p.Get());
+            if (written.Contains(p.Name)) continue;
+            var d = defaults.Find(p.Name);
+            if (d is not null && d.Get() == p.Get()) continue;
+            appended.Add(FormatDirective(p));
         }
-        foreach (var (alias, real) in _aliases)
+        if (appended.Count > 0)
         {
-            if (Glob.Match(pattern, alias, ignoreCase: true)) yield return (alias, _parameters[real].Get());
+            // New directives go at the end, under the marker (kept from an earlier rewrite, else added once).
+            if (!output.Exists(l => l.Trim() == marker)) output.Add(marker);
+            output.AddRange(appended);
+        }
+
+        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", $"temp-{Environment.ProcessId}-{Path.GetFileName(path)}");
+        try
+        {
+            File.WriteAllText(temp, string.Join('\n', output) + "\n");
+            File.Move(temp, path, overwrite: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            return e.Message;
         }
     }
 
-    private void Add(string name, Func<string> get, Func<string, string?>? set, bool immutable = false)
-        => _parameters[name] = new ConfigParameter(name, get, set, immutable || set is null);
+    private static string FormatDirective(ConfigParameter p)
+    {
+        var value = p.Get();
+        return p.Kind switch
+        {
+            ConfigKind.String => $"{p.Name} {Quote(value)}",
+            ConfigKind.Tokens => value.Length == 0 ? $"{p.Name} \"\"" : $"{p.Name} {value}",
+            _ => $"{p.Name} {value}",
+        };
+    }
 
-    private void Fixed(string name, string value)
+    /// <summary>Redis's sdscatrepr: a double-quoted string with C escapes.</summary>
+    private static string Quote(string value)
+    {
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '"': sb.Append("\\\""); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c < ' ' || c == 127) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    private void Add(string name, Func<string> get, Func<string, string?>? set, bool immutable = false, ConfigKind kind = ConfigKind.String)
+        => _parameters[name] = new ConfigParameter(name, get, set, immutable || set is null, kind);
+
+    /// <summary>A Redis parameter without behaviour behind it here: reported, settable, rewritten.</summary>
+    private void Fixed(string name, string value, ConfigKind kind = ConfigKind.String)
     {
         var current = value;
-        Add(name, () => current, v => { current = v; return null; });
+        Add(name, () => current, v => { current = v; return null; }, kind: kind);
     }
+
+    private void FixedImmutable(string name, string value) => Add(name, () => value, null, immutable: true, ConfigKind.Enum);
 
     private void Int(string name, Func<int> get, Action<int> set, int min, int max, bool immutable = false)
         => Add(name, () => get().ToString(CultureInfo.InvariantCulture), v =>
         {
-            if (!TryParseMemory(v, out var n) || n < min || n > max) return $"argument must be between {min} and {max} inclusive";
+            if (!long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return "argument couldn't be parsed into an integer";
+            if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
             set((int)n);
             return null;
-        }, immutable);
+        }, immutable, ConfigKind.Integer);
 
-    private void Long(string name, Func<long> get, Action<long> set, long min, long max)
+    private void Memory(string name, Func<long> get, Action<long> set, long min, long max)
         => Add(name, () => get().ToString(CultureInfo.InvariantCulture), v =>
         {
-            if (!TryParseMemory(v, out var n)) return "argument couldn't be parsed into an integer";
+            if (v.StartsWith('-') || !TryParseMemory(v, out var n)) return "argument must be a memory value";
             if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
             set(n);
             return null;
-        });
+        }, kind: ConfigKind.Memory);
 
     private void Bool(string name, Func<bool> get, Action<bool> set)
         => Add(name, () => get() ? "yes" : "no", v =>
@@ -135,7 +273,7 @@ public sealed class ConfigRegistry
             else if (v.Equals("no", StringComparison.OrdinalIgnoreCase)) set(false);
             else return "argument must be 'yes' or 'no'";
             return null;
-        });
+        }, kind: ConfigKind.Bool);
 
     private void Enum(string name, Func<string> get, Action<string> set, params string[] values)
         => Add(name, get, v =>
@@ -145,7 +283,7 @@ public sealed class ConfigRegistry
                 if (allowed.Equals(v, StringComparison.OrdinalIgnoreCase)) { set(allowed); return null; }
             }
             return "argument(s) must be one of the following: " + string.Join(", ", values);
-        });
+        }, kind: ConfigKind.Enum);
 
     /// <summary>Redis's memtoll: a number with an optional k/kb/m/mb/g/gb unit.</summary>
     public static bool TryParseMemory(string text, out long value)

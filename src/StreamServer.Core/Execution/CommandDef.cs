@@ -78,6 +78,15 @@ public sealed class CommandDef
 
     public string Complexity { get; init; } = "O(1)";
 
+    /// <summary>COMMAND INFO tips ("nondeterministic_output", "request_policy:all_shards", ...).</summary>
+    public string[] Tips { get; init; } = [];
+
+    /// <summary>
+    /// For commands whose keys are not at fixed positions (movablekeys): the indexes of the key arguments in a full
+    /// command line (name at 0), or null when the arguments are malformed. COMMAND GETKEYS uses it.
+    /// </summary>
+    public Func<IReadOnlyList<ReadOnlyMemory<byte>>, IReadOnlyList<int>?>? KeyFinder { get; init; }
+
     public CommandDef? Parent { get; private set; }
 
     public Dictionary<string, CommandDef>? Subcommands { get; private set; }

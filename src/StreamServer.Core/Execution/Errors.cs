@@ -35,6 +35,31 @@ public static class Errors
     public const string HashValueNotInteger = "ERR hash value is not an integer";
     public const string HashValueNotFloat = "ERR hash value is not a float";
     public const string NaNOrInfinity = "ERR value is NaN or Infinity";
+    public const string TimeoutNotInteger = "ERR timeout is not an integer or out of range";
+    public const string NoConfigFile = "ERR The server is running without a config file";
+    public const string InvalidCommandSpecified = "ERR Invalid command specified";
+    public const string InvalidNumberOfArguments = "ERR Invalid number of arguments specified for command";
+    public const string InvalidArgumentsForCommand = "ERR Invalid arguments specified for command";
+    public const string NoKeyArguments = "ERR The command has no key arguments";
+    public const string NoShutdownInProgress = "ERR No shutdown in progress.";
+    public const string ShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs.";
+    public const string FunctionFlushMode = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+    public const string LibraryNotFound = "ERR Library not found";
+    public const string LibraryNameMissing = "ERR library name argument was not given";
+    public const string NoScriptRunning = "NOTBUSY No scripts in execution right now.";
+    public const string FunctionsNotSupported = "ERR Functions are not supported by this server";
+    public const string SlowlogCount = "ERR count should be greater than or equal to -1";
+    public const string InvalidMasterPort = "ERR Invalid master port";
+    public const string ReplicationNotSupported = "ERR Replication is not supported by this server";
+    public const string RdbNotSupported = "ERR This server persists with the AOF only: use BGREWRITEAOF";
+    public const string MonitorNotSupported = "ERR MONITOR is not supported by this server";
+
+    /// <summary>Redis 7 with enable-debug-command no (its default).</summary>
+    public const string DebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+    public static string ConfigSetUnknown(string name) => $"ERR Unknown option or number of arguments for CONFIG SET - '{name}'";
+    public static string ConfigSetFailed(string name, string reason) => $"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}";
+    public static string ConfigRewriteFailed(string reason) => $"ERR Rewriting config file: {reason}";
+    public static string UnknownArgument(string argument) => $"ERR Unknown argument {argument}";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
 
