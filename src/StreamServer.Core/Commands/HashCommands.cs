@@ -232,41 +232,15 @@ public static class HashCommands
     }
 
     /// <summary>
-    /// <paramref name="a"/> + <paramref name="b"/> in Redis's human form (%.17Lf without trailing zeros); null when the
-    /// result is not finite. Redis 7.0 adds in long double: decimal arithmetic matches it for ordinary decimal inputs
-    /// (a long double carries ~19 significant digits, more than the 17 decimals printed); outside decimal's range we
-    /// fall back to double, whose last digits may differ from Redis's.
+    /// <paramref name="a"/> + <paramref name="b"/> computed in long double and printed in Redis's human form
+    /// (%.17Lf without trailing zeros), as Redis 7.0's HINCRBYFLOAT; null when either is not a number or the sum is
+    /// not finite.
     /// </summary>
     internal static byte[]? AddFloat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
-        if (TryParseDecimal(a, out var da) && TryParseDecimal(b, out var db))
-        {
-            try
-            {
-                var sum = Math.Round(da + db, 17, MidpointRounding.ToEven);
-                if (sum == 0) return "0"u8.ToArray();
-                return Encoding.ASCII.GetBytes(sum.ToString("0.#################", CultureInfo.InvariantCulture));
-            }
-            catch (OverflowException)
-            {
-                // beyond decimal: use doubles below
-            }
-        }
-        if (!CommandContext.TryParseDouble(a, out var x) || !CommandContext.TryParseDouble(b, out var y)) return null;
-        var result = x + y;
-        if (!double.IsFinite(result)) return null;
-        var s = result.ToString("F17", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
-        if (s is "-0" or "") s = "0";
-        return Encoding.ASCII.GetBytes(s);
-    }
-
-    private static bool TryParseDecimal(ReadOnlySpan<byte> text, out decimal value)
-    {
-        value = 0;
-        if (!CommandContext.TryParseDouble(text, out var d) || !double.IsFinite(d) || Math.Abs(d) > 1e27) return false;
-        Span<char> chars = stackalloc char[text.Length];
-        for (var i = 0; i < text.Length; i++) chars[i] = (char)text[i];
-        return decimal.TryParse(chars, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        if (!LongDouble.TryParse(a, out var x) || !LongDouble.TryParse(b, out var y)) return null;
+        var sum = x + y;
+        return sum.IsFinite ? Encoding.ASCII.GetBytes(sum.ToHumanString()) : null;
     }
 
     // HSCAN key cursor [MATCH pattern] [COUNT count]
