@@ -5,6 +5,9 @@ internal static class InlineSplitter
 {
     public static bool Split(ReadOnlySpan<byte> line, RequestBuffer requests)
     {
+        // sdssplitargs works on a C string: a NUL byte ends the line.
+        var nul = line.IndexOf((byte)0);
+        if (nul >= 0) line = line[..nul];
         var i = 0;
         Span<byte> small = stackalloc byte[256];
         while (true)

@@ -1,5 +1,4 @@
 using System.Text;
-using StreamServer.Embedded;
 using StreamServer.IntegrationTests.Conformance;
 
 namespace StreamServer.IntegrationTests.Protocol;
@@ -28,14 +27,15 @@ public class MalformedInputTests
     [Fact]
     public async Task HundredThousandRandomAndMalformedFrames_ServerSurvivesAndAnswersLikeRedis()
     {
-        await using var server = await EmbeddedServer.StartAsync();
+        await using var target = await TargetServer.StartAsync();
+        var server = (Port: target.Port, Host: target.Host);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         var ct = cts.Token;
         var random = new Random(20261128);
         var framesSent = 0;
         var protocolErrorsSeen = 0;
 
-        await using var bystander = await RespConnection.ConnectAsync("127.0.0.1", server.Port, ct);
+        await using var bystander = await RespConnection.ConnectAsync(server.Host, server.Port, ct);
 
         // Each connection gets up to 200 frames; a protocol error (which closes the connection) only comes last.
         while (framesSent < 100_000)
@@ -52,7 +52,7 @@ public class MalformedInputTests
             frames.Add(last);
             framesSent += frames.Count;
 
-            await using var conn = await RespConnection.ConnectAsync("127.0.0.1", server.Port, ct);
+            await using var conn = await RespConnection.ConnectAsync(server.Host, server.Port, ct);
             var payload = frames.SelectMany(f => f.Bytes).ToArray();
             try
             {
@@ -77,24 +77,16 @@ public class MalformedInputTests
                 // The server answered the bad frame and closed while the rest of it was still being sent.
             }
 
-            for (var i = 0; i < frames.Count; i++)
+            try
             {
-                var f = frames[i];
-                if (f.Kind == Kind.Garbage)
-                {
-                    // Garbage may be answered (unknown command, protocol error) or wait for more bytes: ask no more of it.
-                    break;
-                }
-                var reply = Encoding.Latin1.GetString(await conn.ReadReplyAsync(ct));
-                if (f.Kind == Kind.ProtocolError)
-                {
-                    Assert.Equal(f.ExpectedError, reply);
-                    protocolErrorsSeen++;
-                    Assert.True(await conn.IsClosedByServerAsync(ct), "the server closes the connection after a protocol error");
-                    break;
-                }
-                Assert.True(reply.Length > 0 && "+-:$*_%~,#".Contains(reply[0], StringComparison.Ordinal), $"well-formed reply expected, got {reply}");
+                await CheckRepliesAsync(conn, frames, ct);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var preview = Encoding.Latin1.GetString(last.Bytes.AsSpan(0, Math.Min(80, last.Bytes.Length)));
+                throw new InvalidOperationException($"Connection with {frames.Count} frames, last {last.Kind} '{preview}' ({last.Bytes.Length} bytes): {e.Message}", e);
+            }
+            protocolErrorsSeen += last.Kind == Kind.ProtocolError ? 1 : 0;
 
             if (framesSent % 10_000 < 200)
             {
@@ -106,6 +98,27 @@ public class MalformedInputTests
         Assert.True(protocolErrorsSeen > 100, $"only {protocolErrorsSeen} protocol errors exercised");
         var final = await bystander.RoundTripAsync([Encoding.ASCII.GetBytes("ECHO"), Encoding.ASCII.GetBytes("still here")], ct);
         Assert.Equal("$10\r\nstill here\r\n", Encoding.ASCII.GetString(final));
+    }
+
+    private static async Task CheckRepliesAsync(RespConnection conn, List<Frame> frames, CancellationToken ct)
+    {
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var f = frames[i];
+            if (f.Kind == Kind.Garbage)
+            {
+                // Garbage may be answered (unknown command, protocol error) or wait for more bytes: ask no more of it.
+                break;
+            }
+            var reply = Encoding.Latin1.GetString(await conn.ReadReplyAsync(ct));
+            if (f.Kind == Kind.ProtocolError)
+            {
+                Assert.Equal(f.ExpectedError, reply);
+                Assert.True(await conn.IsClosedByServerAsync(ct), "the server closes the connection after a protocol error");
+                break;
+            }
+            Assert.True(reply.Length > 0 && "+-:$*_%~,#".Contains(reply[0], StringComparison.Ordinal), $"well-formed reply expected, got {reply}");
+        }
     }
 
     private static Frame ValidFrame(Random random)

@@ -161,6 +161,7 @@ public class RespRequestReaderTests
     [InlineData("SET b 'it\\'s'\r\n", new[] { "SET", "b", "it's" })]
     [InlineData("ECHO \"a\\nb\"\r\n", new[] { "ECHO", "a\nb" })]
     [InlineData("ECHO \"\"\r\n", new[] { "ECHO", "" })]
+    [InlineData("ECHO a\0b c\r\n", new[] { "ECHO", "a" })]
     public void Inline_SplitsAsSdssplitargs(string text, string[] expected)
     {
         var r = Parse(text);
