@@ -378,8 +378,9 @@ public static class StringCommands
     /// <summary>Redis's checkStringLength: the result may not exceed proto-max-bulk-len.</summary>
     private static bool CheckStringLength(CommandContext ctx, long size, long append)
     {
-        var total = size + append;
-        if (total > ctx.Server.Options.ProtoMaxBulkLen || total > Array.MaxLength)
+        // As Redis's checkStringLength, the sum must not wrap around either.
+        var total = unchecked((long)((ulong)size + (ulong)append));
+        if (total > ctx.Server.Options.ProtoMaxBulkLen || total > Array.MaxLength || total < size || total < append)
         {
             ctx.Error(Errors.StringTooLong);
             return false;

@@ -49,10 +49,8 @@ public readonly struct LongDouble
     {
         value = default;
         if (text.Length == 0 || text.Length >= MaxInputLength) return false;
-        // C sees the argument up to its first NUL.
-        var nul = text.IndexOf((byte)0);
-        if (nul >= 0) text = text[..nul];
-        if (text.Length == 0 || IsCSpace(text[0])) return false;
+        // strtold must consume every byte: Redis also checks eptr - buf == slen, so an embedded NUL fails.
+        if (text.IndexOf((byte)0) >= 0 || IsCSpace(text[0])) return false;
 
         var i = 0;
         var negative = false;
