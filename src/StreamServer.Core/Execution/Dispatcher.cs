@@ -209,6 +209,9 @@ public sealed class Dispatcher : IDisposable
         }
     }
 
+    /// <summary>Runs a posted batch on the calling thread (benchmarks and tests that own the server, no dispatcher thread).</summary>
+    internal void RunBatchInline(ClientSession client) => RunBatch(client);
+
     private void RunBatch(ClientSession client)
     {
         if (client.IsClosed)
