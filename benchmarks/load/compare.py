@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Side-by-side load comparison: StreamServer vs redis-server, same machine, same run.
+
+Starts both servers on free 127.0.0.1 ports (ours from a Release build, or --server-cmd), runs the same bounded
+redis-benchmark workloads against each, alternating, and prints throughput, server CPU time per operation (from
+/proc/PID/stat before and after each workload) and the ratios. Nothing but 127.0.0.1 is targeted.
+
+  python3 benchmarks/load/compare.py [--requests 200000] [--clients 50] [--pipelines 1,16] [--tests ping,set,get,incr]
+"""
+import argparse, os, re, shutil, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+WORKLOADS = {
+    "ping": ["PING_MBULK"],  # redis-benchmark -t ping runs PING_INLINE and PING_MBULK; we keep MBULK
+    "set": ["SET"],
+    "get": ["GET"],
+    "incr": ["INCR"],
+    "xadd": ["XADD", "s", "*", "f1", "v1"],
+    "xadd-maxlen": ["XADD", "s2", "MAXLEN", "~", "10000", "*", "f1", "v1"],
+}
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def wait_ping(port, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            out = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, timeout=2).stdout
+            if "PONG" in out:
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not answer")
+
+
+def run_benchmark(port, name, requests, clients, pipeline):
+    if name in ("ping", "set", "get", "incr"):
+        args = ["-t", name]
+    else:
+        args = WORKLOADS[name]
+    cmd = ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", str(clients), "-P", str(pipeline), "-q", "--csv"] + args
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    for row in rows:
+        cols = [c.strip('"') for c in row.split(",")]
+        if name == "ping" and cols[0] != "PING_MBULK":
+            continue
+        return float(cols[1])
+    return 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--pipelines", default="1,16")
+    ap.add_argument("--tests", default="ping,set,get,incr")
+    ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
+    a = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="ss-load-")
+    ours_port, redis_port = free_port(), free_port()
+    if a.server_cmd:
+        ours_cmd = a.server_cmd.replace("PORT", str(ours_port)).split()
+    else:
+        subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", os.path.join(ROOT, "src/StreamServer")], check=True,
+                       stdout=subprocess.DEVNULL)
+        ours_cmd = ["dotnet", os.path.join(ROOT, "src/StreamServer/bin/Release/net10.0/streamserver.dll"), "--port", str(ours_port),
+                    "--bind", "127.0.0.1", "--dir", work, "--loglevel", "warning"]
+    ours = subprocess.Popen(ours_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                              "--dir", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ping(ours_port); wait_ping(redis_port)
+        pipelines = [int(p) for p in a.pipelines.split(",")]
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; redis-benchmark -n {a.requests} -c {a.clients}")
+        print("| workload | -P | ours ops/s | redis ops/s | ratio | ours CPU µs/op | redis CPU µs/op | CPU ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for test in a.tests.split(","):
+            for p in pipelines:
+                results = {}
+                for label, port, proc in (("ours", ours_port, ours), ("redis", redis_port, redis), ):
+                    subprocess.run(["redis-cli", "-p", str(port), "flushall"], capture_output=True)
+                    c0 = cpu_seconds(proc.pid)
+                    rps = run_benchmark(port, test, a.requests, a.clients, p)
+                    c1 = cpu_seconds(proc.pid)
+                    results[label] = (rps, (c1 - c0) * 1e6 / a.requests)
+                (o, oc), (r, rc) = results["ours"], results["redis"]
+                print(f"| {test} | {p} | {o:,.0f} | {r:,.0f} | {o / r if r else 0:.2f} | {oc:.2f} | {rc:.2f} | {oc / rc if rc else 0:.2f} |")
+                sys.stdout.flush()
+    finally:
+        for proc in (ours, redis):
+            proc.terminate()
+            try: proc.wait(10)
+            except Exception: proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
