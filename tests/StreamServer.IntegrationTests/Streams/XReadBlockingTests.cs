@@ -213,6 +213,38 @@ public sealed class XReadBlockingTests
     }
 
     [Fact]
+    public async Task XReadBlock_ClientKilled_ConnectionClosesAndBlockedClientsBackToZero()
+    {
+        await using var server = await EmbeddedServer.StartAsync();
+        await using var control = await RawClient.ConnectAsync(server);
+        await using var reader = await RawClient.ConnectAsync(server);
+        var id = (await reader.CallAsync("CLIENT", "ID")).Trim(':', '\r', '\n');
+        await reader.SendAsync("XREAD", "BLOCK", "0", "STREAMS", "s", "$");
+        await WaitForBlockedAsync(control, 1);
+
+        Assert.Equal(":1\r\n", await control.CallAsync("CLIENT", "KILL", "ID", id));
+        await Assert.ThrowsAsync<EndOfStreamException>(() => reader.ReadAsync());
+        await WaitForBlockedAsync(control, 0);
+    }
+
+    [Fact]
+    public async Task XReadBlock_SeveralKeys_TimeoutLeavesNoWaiters_AndWriteToAnyKeyServes()
+    {
+        await using var server = await EmbeddedServer.StartAsync();
+        await using var reader = await RawClient.ConnectAsync(server);
+        await using var writer = await RawClient.ConnectAsync(server);
+
+        Assert.Equal("*-1\r\n", await reader.CallAsync("XREAD", "BLOCK", "30", "STREAMS", "a", "b", "$", "$"));
+        Assert.Equal(0, await BlockedClientsAsync(writer));
+
+        await reader.SendAsync("XREAD", "BLOCK", "5000", "STREAMS", "a", "b", "$", "$");
+        await WaitForBlockedAsync(writer, 1);
+        await writer.CallAsync("XADD", "b", "1-1", "f", "v");
+        Assert.Equal(Entry("b", "1-1", "f", "v"), await reader.ReadAsync());
+        Assert.Equal(0, await BlockedClientsAsync(writer));
+    }
+
+    [Fact]
     public async Task XReadBlock_InsideMulti_DoesNotBlock()
     {
         await using var server = await EmbeddedServer.StartAsync();
