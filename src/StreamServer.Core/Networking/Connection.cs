@@ -99,7 +99,9 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
-                if (result.IsCompleted || result.IsCanceled) break;
+                // A cancelled read ends the loop only when a close was asked for: the CancelPendingRead that ends a
+                // block can land after that read already completed, and then cancels the next one instead.
+                if (result.IsCompleted || (result.IsCanceled && session.CloseRequested)) break;
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
