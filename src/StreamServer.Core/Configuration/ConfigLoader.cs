@@ -32,6 +32,9 @@ public sealed class ConfigLoader
         _registry = new ConfigRegistry(options);
     }
 
+    /// <summary>The registry the directives were applied through (CONFIG GET reads the same names).</summary>
+    public ConfigRegistry Registry => _registry;
+
     /// <summary>One line per Redis directive we accepted without acting on it.</summary>
     public List<string> Warnings { get; } = [];
 
