@@ -7,8 +7,8 @@
 #   runtime-deps stand-in: a `debootstrap --variant=minbase bookworm` rootfs, imported with `podman import`
 #   sdk stand-in:          that rootfs + this machine's .NET SDK (clang/zlib1g-dev come from the Dockerfile)
 # The rootfs tarball is cached under $SS_CI_CACHE (default /var/cache/streamserver-ci), keyed by date.
-# Usage: bash .ci/container-test.sh      (first run ~6-8 min on 2 cores: debootstrap ~2 min, image build
-#                                          ~3-4 min; later runs the same day ~3-5 min)
+# Usage: bash .ci/container-test.sh   (on 2 busy cores: first run of a day ~12 min — debootstrap ~2, stand-in
+#                                      images ~4, image build ~4 —; later runs ~2-5 min, podman's layer cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -41,6 +41,7 @@ step() { echo "== $(date +%T) $*"; }
 
 # --- base image stand-ins ------------------------------------------------------------------------------
 ROOTFS=$CACHE/rootfs-bookworm-$(date +%Y%m%d).tar
+BASE_IMAGE=localhost/streamserver-ci/bookworm-minbase:$(date +%Y%m%d)
 RUNTIME_IMAGE=localhost/streamserver-ci/runtime-deps:$(date +%Y%m%d)
 SDK_IMAGE=localhost/streamserver-ci/sdk:$(date +%Y%m%d)
 if [[ ! -s $ROOTFS ]]; then
@@ -48,24 +49,39 @@ if [[ ! -s $ROOTFS ]]; then
   rm -rf "$CACHE/rootfs-tmp"
   timeout 900 debootstrap --variant=minbase bookworm "$CACHE/rootfs-tmp" http://deb.debian.org/debian > "$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log"; exit 1; }
-  tar -C "$CACHE/rootfs-tmp" -cf "$ROOTFS.tmp" . && mv "$ROOTFS.tmp" "$ROOTFS"
+  tar -C "$CACHE/rootfs-tmp" --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*' -cf "$ROOTFS.tmp" . \
+    && mv "$ROOTFS.tmp" "$ROOTFS"
   rm -rf "$CACHE/rootfs-tmp"
 fi
+if ! pm image exists "$BASE_IMAGE"; then
+  step "import the rootfs"
+  pm import "$ROOTFS" "$BASE_IMAGE" >/dev/null 2>&1
+fi
 if ! pm image exists "$RUNTIME_IMAGE"; then
-  step "import runtime-deps stand-in"
-  pm import "$ROOTFS" "$RUNTIME_IMAGE" >/dev/null
+  # What mcr.microsoft.com/dotnet/runtime-deps:10.0 adds to Debian (.NET's RandomNumberGenerator needs libssl).
+  step "runtime-deps stand-in"
+  mkdir -p "$WORK/runtime-context"
+  printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 libstdc++6 tzdata zlib1g && rm -rf /var/lib/apt/lists/*\n' \
+    "$BASE_IMAGE" > "$WORK/runtime-context/Containerfile"
+  timeout 600 podman --runtime runc --cgroup-manager cgroupfs build --network host -q -t "$RUNTIME_IMAGE" "$WORK/runtime-context" >/dev/null
 fi
 if ! pm image exists "$SDK_IMAGE"; then
-  step "sdk stand-in: rootfs + $(dirname "$(readlink -f "$(command -v dotnet)")")"
   DOTNET_ROOT_DIR=$(dirname "$(readlink -f "$(command -v dotnet)")")
-  cat > "$WORK/Containerfile.sdk" <<SDK
-FROM $RUNTIME_IMAGE
-COPY . /usr/share/dotnet/
-RUN ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet \\
- && apt-get update && apt-get install -y --no-install-recommends ca-certificates clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
-ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+  step "sdk stand-in: rootfs + $DOTNET_ROOT_DIR"
+  # This machine reaches NuGet through an egress proxy with its own CA: the stand-in trusts the host's
+  # extra CAs (the real SDK image needs nothing of the kind where the internet is reached directly).
+  mkdir -p "$WORK/sdk-context/ca"
+  cp /usr/local/share/ca-certificates/*.crt "$WORK/sdk-context/ca/" 2>/dev/null || true
+  cat > "$WORK/sdk-context/Containerfile" <<SDK
+FROM $BASE_IMAGE
+COPY ca/ /usr/local/share/ca-certificates/
+RUN cp -a /mnt/dotnet /usr/share/dotnet && ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet \\
+ && apt-get update && apt-get install -y --no-install-recommends ca-certificates clang zlib1g-dev \\
+ && update-ca-certificates && rm -rf /var/lib/apt/lists/*
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NUGET_CERT_REVOCATION_MODE=${NUGET_CERT_REVOCATION_MODE:-online}
 SDK
-  timeout 900 podman --runtime runc --cgroup-manager cgroupfs build --network host -q -f "$WORK/Containerfile.sdk" -t "$SDK_IMAGE" "$DOTNET_ROOT_DIR" >/dev/null
+  timeout 900 podman --runtime runc --cgroup-manager cgroupfs build --network host -q -v "$DOTNET_ROOT_DIR:/mnt/dotnet:ro" \
+    -t "$SDK_IMAGE" "$WORK/sdk-context" >/dev/null
 fi
 
 # --- the real Dockerfile ----------------------------------------------------------------------------
@@ -91,7 +107,8 @@ check() { # name, command...
 printf 'bind * -::*\nprotected-mode no\nport %s\ndir /data\n' "$PORT" > "$WORK/streamserver.conf"
 chmod 644 "$WORK/streamserver.conf"
 run() {
-  pm run -d --name "$NAME" --network host -v "$VOLUME:/data" \
+  # --health-interval disable: no systemd timer here; `podman healthcheck run` below runs the image's check.
+  pm run -d --name "$NAME" --network host --health-interval disable -v "$VOLUME:/data" \
     -v "$WORK/streamserver.conf:/etc/streamserver/streamserver.conf:ro" "$IMAGE" --appendonly yes >/dev/null
 }
 wait_pong() {
