@@ -27,7 +27,7 @@ for _ in $(seq 1 300); do
     [[ $reply == "+PONG"* ]] && break
   fi
   sleep 0.1
-done
+done 2>/dev/null
 kill -TERM "$pid"
 code=0; wait "$pid" || code=$?
 cat "$WORK/server.log"
