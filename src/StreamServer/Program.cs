@@ -6,29 +6,26 @@ using StreamServer.Configuration;
 using StreamServer.Host;
 
 var options = new ServerOptions();
-var parse = CommandLine.Parse(args, options);
-if (parse.ExitCode is { } exit)
-{
-    Console.Out.Write(parse.Output);
-    Console.Error.Write(parse.Error);
-    return exit;
-}
+if (CommandLine.Parse(args, options, out var warnings, out var healthCheck) is { } exit) return exit;
+if (healthCheck) return await HealthCheck.RunAsync(options).ConfigureAwait(false);
 
+// Redis's levels, most verbose first: debug, verbose, notice, warning, nothing.
 var level = options.LogLevel switch
 {
-    "debug" => LogEventLevel.Debug,
-    "verbose" => LogEventLevel.Verbose,
+    "debug" => LogEventLevel.Verbose,
+    "verbose" => LogEventLevel.Debug,
     "warning" => LogEventLevel.Warning,
     "nothing" => LogEventLevel.Fatal,
     _ => LogEventLevel.Information,
 };
+const string template = "{ProcessId}:M {Timestamp:dd MMM yyyy HH:mm:ss.fff} {Level:u1} {Message:lj}{NewLine}{Exception}";
 var logConfig = new LoggerConfiguration().MinimumLevel.Is(level)
     .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
 logConfig = options.LogFile.Length == 0
-    ? logConfig.WriteTo.Console(outputTemplate: "{ProcessId}:M {Timestamp:dd MMM yyyy HH:mm:ss.fff} {Level:u1} {Message:lj}{NewLine}{Exception}")
-    : logConfig.WriteTo.File(options.LogFile, outputTemplate: "{ProcessId}:M {Timestamp:dd MMM yyyy HH:mm:ss.fff} {Level:u1} {Message:lj}{NewLine}{Exception}");
+    ? logConfig.WriteTo.Console(outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+    : logConfig.WriteTo.File(options.LogFile, outputTemplate: template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
 Log.Logger = logConfig.Enrich.WithProperty("ProcessId", Environment.ProcessId).CreateLogger();
-foreach (var warning in parse.Warnings) Log.Warning("{Warning}", warning);
+foreach (var warning in warnings) Log.Warning("{Warning}", warning);
 
 try
 {

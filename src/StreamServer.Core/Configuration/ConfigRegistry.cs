@@ -16,8 +16,12 @@ public enum ConfigKind
     Tokens,
 }
 
-/// <summary>One CONFIG parameter: its Redis name, how to read it, and how to set it from text (null = immutable).</summary>
-public sealed record ConfigParameter(string Name, Func<string> Get, Func<string, string?>? Set, bool Immutable = false, ConfigKind Kind = ConfigKind.String);
+/// <summary>
+/// One CONFIG parameter: its Redis name, how to read it, and how to set it from text (null = immutable).
+/// <paramref name="Inert"/>: accepted and reported with Redis's value, but no behaviour of ours depends on it
+/// (a config file that sets it to another value gets a warning at start-up).
+/// </summary>
+public sealed record ConfigParameter(string Name, Func<string> Get, Func<string, string?>? Set, bool Immutable = false, ConfigKind Kind = ConfigKind.String, bool Inert = false);
 
 public sealed class ConfigRegistry
 {
@@ -236,17 +240,17 @@ public sealed class ConfigRegistry
         return sb.Append('"').ToString();
     }
 
-    private void Add(string name, Func<string> get, Func<string, string?>? set, bool immutable = false, ConfigKind kind = ConfigKind.String)
-        => _parameters[name] = new ConfigParameter(name, get, set, immutable || set is null, kind);
+    private void Add(string name, Func<string> get, Func<string, string?>? set, bool immutable = false, ConfigKind kind = ConfigKind.String, bool inert = false)
+        => _parameters[name] = new ConfigParameter(name, get, set, immutable || set is null, kind, inert);
 
     /// <summary>A Redis parameter without behaviour behind it here: reported, settable, rewritten.</summary>
     private void Fixed(string name, string value, ConfigKind kind = ConfigKind.String)
     {
         var current = value;
-        Add(name, () => current, v => { current = v; return null; }, kind: kind);
+        Add(name, () => current, v => { current = v; return null; }, kind: kind, inert: true);
     }
 
-    private void FixedImmutable(string name, string value) => Add(name, () => value, null, immutable: true, ConfigKind.Enum);
+    private void FixedImmutable(string name, string value) => Add(name, () => value, null, immutable: true, ConfigKind.Enum, inert: true);
 
     private void Int(string name, Func<int> get, Action<int> set, int min, int max, bool immutable = false)
         => Add(name, () => get().ToString(CultureInfo.InvariantCulture), v =>

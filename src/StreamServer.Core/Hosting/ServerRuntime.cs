@@ -47,6 +47,7 @@ public sealed class ServerRuntime : IAsyncDisposable
             var optional = entry.StartsWith('-');
             var text = optional ? entry[1..] : entry;
             if (text == "*") text = "0.0.0.0";
+            else if (text == "::*") text = "::";
             if (!IPAddress.TryParse(text, out var address))
             {
                 throw new InvalidOperationException($"Invalid bind address '{entry}'");

@@ -230,6 +230,12 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
             lock (session.ReplyLock) session.Reply.Error("ERR max number of clients reached");
             return false;
         }
+        if (ProtectedMode.Refuses(_server.Options, RemoteEndPoint))
+        {
+            _server.Stats.RejectedConnections++;
+            lock (session.ReplyLock) session.Reply.Error(ProtectedMode.Denied);
+            return false;
+        }
         session.Authenticated = _server.Options.RequirePass is null;
         _server.Clients[session.Id] = session;
         return true;

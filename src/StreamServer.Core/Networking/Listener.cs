@@ -50,6 +50,7 @@ public sealed class Listener : SocketServer
     protected override void OnServerFaulted(Exception exception)
     {
         _started.TrySetException(exception);
+        if (_stopping) return; // Stop() cancels the pending accept: that is the shutdown, not a fault
         _log.LogError(exception, "Listener faulted");
     }
 
