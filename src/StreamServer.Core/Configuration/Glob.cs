@@ -32,42 +32,42 @@ public static class Glob
                     s = s[1..];
                     break;
                 case (byte)'[':
-                {
-                    pattern = pattern[1..];
-                    var not = pattern.Length > 0 && pattern[0] == '^';
-                    if (not) pattern = pattern[1..];
-                    var match = false;
-                    while (true)
                     {
-                        if (pattern.Length == 0) break;
-                        if (pattern[0] == '\\' && pattern.Length >= 2)
-                        {
-                            pattern = pattern[1..];
-                            if (pattern[0] == s[0]) match = true;
-                        }
-                        else if (pattern[0] == ']')
-                        {
-                            break;
-                        }
-                        else if (pattern.Length >= 3 && pattern[1] == '-')
-                        {
-                            int start = pattern[0], end = pattern[2], c = s[0];
-                            if (start > end) (start, end) = (end, start);
-                            if (nocase) { start = Lower(start); end = Lower(end); c = Lower(c); }
-                            pattern = pattern[2..];
-                            if (c >= start && c <= end) match = true;
-                        }
-                        else if (nocase ? Lower(pattern[0]) == Lower(s[0]) : pattern[0] == s[0])
-                        {
-                            match = true;
-                        }
                         pattern = pattern[1..];
+                        var not = pattern.Length > 0 && pattern[0] == '^';
+                        if (not) pattern = pattern[1..];
+                        var match = false;
+                        while (true)
+                        {
+                            if (pattern.Length == 0) break;
+                            if (pattern[0] == '\\' && pattern.Length >= 2)
+                            {
+                                pattern = pattern[1..];
+                                if (pattern[0] == s[0]) match = true;
+                            }
+                            else if (pattern[0] == ']')
+                            {
+                                break;
+                            }
+                            else if (pattern.Length >= 3 && pattern[1] == '-')
+                            {
+                                int start = pattern[0], end = pattern[2], c = s[0];
+                                if (start > end) (start, end) = (end, start);
+                                if (nocase) { start = Lower(start); end = Lower(end); c = Lower(c); }
+                                pattern = pattern[2..];
+                                if (c >= start && c <= end) match = true;
+                            }
+                            else if (nocase ? Lower(pattern[0]) == Lower(s[0]) : pattern[0] == s[0])
+                            {
+                                match = true;
+                            }
+                            pattern = pattern[1..];
+                        }
+                        if (not) match = !match;
+                        if (!match) return false;
+                        s = s[1..];
+                        break;
                     }
-                    if (not) match = !match;
-                    if (!match) return false;
-                    s = s[1..];
-                    break;
-                }
                 case (byte)'\\':
                     if (pattern.Length >= 2) pattern = pattern[1..];
                     goto default;
