@@ -54,6 +54,36 @@ public static class Errors
     public const string RdbNotSupported = "ERR This server persists with the AOF only: use BGREWRITEAOF";
     public const string MonitorNotSupported = "ERR MONITOR is not supported by this server";
 
+    // Streams (t_stream.c).
+    public const string InvalidStreamId = "ERR Invalid stream ID specified as stream command argument";
+    public const string XAddIdZero = "ERR The ID specified in XADD must be greater than 0-0";
+    public const string XAddIdNotGreater = "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+    public const string StreamIdExhausted = "ERR The stream has exhausted the last possible ID, unable to add more items";
+    public const string StreamElementsTooLarge = "ERR Elements are too large to be stored";
+    public const string StreamMaxLenNegative = "ERR The MAXLEN argument must be >= 0.";
+    public const string StreamLimitNegative = "ERR The LIMIT argument must be >= 0.";
+    public const string StreamTrimBothStrategies = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+    public const string StreamLimitWithoutStrategy = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+    public const string StreamTrimWithoutStrategy = "ERR syntax error, XTRIM must be called with a trimming strategy";
+    public const string StreamLimitWithoutApprox = "ERR syntax error, LIMIT cannot be used without the special ~ option";
+    public const string StreamInvalidStartId = "ERR invalid start ID for the interval";
+    public const string StreamInvalidEndId = "ERR invalid end ID for the interval";
+    public const string XSetIdEntriesAddedNegative = "ERR entries_added must be positive";
+    public const string XSetIdSmallerThanMaxDeletedArg = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
+    public const string XSetIdSmallerThanMaxDeleted = "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id";
+    public const string XSetIdSmallerThanTop = "ERR The ID specified in XSETID is smaller than the target stream top item";
+    public const string XSetIdEntriesAddedTooSmall = "ERR The entries_added specified in XSETID is smaller than the target stream length";
+    public const string XReadGroupOptionOnXRead = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+    public const string XReadNoAckOnXRead = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+    public const string XReadGroupMissingGroup = "ERR Missing GROUP option for XREADGROUP";
+    public const string XReadGreaterIdOutsideGroup = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
+    public const string XReadGroupDollarId = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+    public const string TimeoutOutOfRange = "ERR timeout is out of range";
+
+    /// <summary>XREAD/XREADGROUP with an odd number of arguments after STREAMS (Redis 7.2+ wording).</summary>
+    public static string UnbalancedStreams(string command, char special)
+        => $"ERR Unbalanced '{command}' list of streams: for each stream key an ID or '{special}' must be specified.";
+
     /// <summary>Redis 7 with enable-debug-command no (its default).</summary>
     public const string DebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
     public static string ConfigSetUnknown(string name) => $"ERR Unknown option or number of arguments for CONFIG SET - '{name}'";
