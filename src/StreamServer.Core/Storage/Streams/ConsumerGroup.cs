@@ -117,10 +117,10 @@ public sealed class ConsumerGroup
         to.Pending.Set(entry.Id, entry);
     }
 
-    /// <summary>XCLAIM FORCE of an id not pending: a new entry owned by <paramref name="owner"/>, delivered zero times.</summary>
+    /// <summary>XCLAIM FORCE of an id not pending: a new entry owned by <paramref name="owner"/>, delivered once (streamCreateNACK).</summary>
     public PendingEntry AddPending(StreamId id, Consumer owner, long deliveryTimeMs)
     {
-        var entry = new PendingEntry(id, owner, deliveryTimeMs, 0);
+        var entry = new PendingEntry(id, owner, deliveryTimeMs, 1);
         Pending.Set(id, entry);
         owner.Pending.Set(id, entry);
         return entry;
@@ -159,6 +159,7 @@ public sealed class ConsumerGroup
     public static bool RangeHasTombstones(Stream stream, StreamId start, StreamId end)
     {
         if (stream.Length == 0 || stream.MaxDeletedId.IsZero) return false;
+        if (stream.FirstId > stream.MaxDeletedId) return false; // every tombstone is before the first entry
         return start <= stream.MaxDeletedId && stream.MaxDeletedId <= end;
     }
 }
