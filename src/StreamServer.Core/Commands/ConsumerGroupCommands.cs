@@ -619,13 +619,8 @@ public static class ConsumerGroupCommands
             }
 
             consumer ??= group.GetOrCreateConsumer(ctx.Arg(3), now, out _);
-            consumer.SeenTimeMs = now;
-            consumer.ActiveTimeMs = now;
             if (forced) pending = group.AddPending(id, consumer, deliveryTime);
-            else ConsumerGroup.Transfer(pending!, consumer);
-            pending!.DeliveryTimeMs = deliveryTime;
-            if (retryCount >= 0) pending.DeliveryCount = retryCount;
-            else if (!justId) pending.DeliveryCount++;
+            ConsumerGroup.Claim(pending!, consumer, deliveryTime, retryCount, countDelivery: !justId, now);
 
             if (justId) StreamReplies.Id(reply, id);
             else WriteEntry(reply, stream, id);
@@ -633,9 +628,6 @@ public static class ConsumerGroupCommands
         }
         reply.EndDeferredArray(header, claimed);
     }
-
-    /// <summary>XAUTOCLAIM examines at most COUNT times this many PEL entries per call.</summary>
-    private const long AttemptsFactor = 10;
 
     // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
     private static void XAutoClaim(CommandContext ctx)
@@ -672,44 +664,9 @@ public static class ConsumerGroupCommands
         }
         if (!ctx.TryGetGroup(out var stream, out var group)) return;
 
-        var now = ctx.NowMs;
-        var attempts = count * AttemptsFactor;
         var claimed = new List<StreamId>();
         var deleted = new List<StreamId>();
-        Consumer? consumer = null;
-        var cursor = start;
-        var walkedToEnd = false;
-        while (attempts-- > 0 && count > 0)
-        {
-            if (!group.Pending.SeekCeiling(cursor, out var id, out var pending))
-            {
-                walkedToEnd = true;
-                break;
-            }
-            walkedToEnd = !id.TryIncrement(out cursor);
-            if (!stream.Contains(id))
-            {
-                // The entry is gone (XDEL/trim): drop it from the PEL and report it.
-                group.Acknowledge(id);
-                deleted.Add(id);
-                count--;
-            }
-            else if (minIdle == 0 || now - pending.DeliveryTimeMs >= minIdle)
-            {
-                consumer ??= group.GetOrCreateConsumer(ctx.Arg(3), now, out _);
-                consumer.SeenTimeMs = now;
-                consumer.ActiveTimeMs = now;
-                ConsumerGroup.Transfer(pending, consumer);
-                pending.DeliveryTimeMs = now;
-                if (!justId) pending.DeliveryCount++;
-                claimed.Add(id);
-                count--;
-            }
-            if (walkedToEnd) break;
-        }
-        // The cursor is the next pending id not examined, or 0-0 when the PEL was walked to its end.
-        var nextCursor = StreamId.Min;
-        if (!walkedToEnd && group.Pending.SeekCeiling(cursor, out var nextId, out _)) nextCursor = nextId;
+        var nextCursor = group.AutoClaim(stream, start, count, minIdle, ctx.Arg(3), countDelivery: !justId, ctx.NowMs, claimed, deleted);
 
         var reply = ctx.Reply;
         reply.Array(3);

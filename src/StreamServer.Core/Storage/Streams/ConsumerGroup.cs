@@ -126,6 +126,57 @@ public sealed class ConsumerGroup
         return entry;
     }
 
+    /// <summary>
+    /// XCLAIM/XAUTOCLAIM of one pending entry: moves it to <paramref name="to"/> and sets its delivery time; the
+    /// delivery is counted unless <paramref name="retryCount"/> (≥ 0) sets the count or JUSTID leaves it.
+    /// </summary>
+    public static void Claim(PendingEntry entry, Consumer to, long deliveryTimeMs, long retryCount, bool countDelivery, long nowMs)
+    {
+        Transfer(entry, to);
+        entry.DeliveryTimeMs = deliveryTimeMs;
+        if (retryCount >= 0) entry.DeliveryCount = retryCount;
+        else if (countDelivery) entry.DeliveryCount++;
+        to.SeenTimeMs = nowMs;
+        to.ActiveTimeMs = nowMs;
+    }
+
+    /// <summary>XAUTOCLAIM examines at most COUNT times this many PEL entries per call.</summary>
+    public const long AutoClaimAttemptsFactor = 10;
+
+    /// <summary>
+    /// XAUTOCLAIM's walk (Redis 7): from <paramref name="start"/>, claims pending entries idle for at least
+    /// <paramref name="minIdle"/> ms for the consumer <paramref name="consumerName"/> (created on the first claim),
+    /// and drops those whose entry was deleted from the stream. Both count against <paramref name="count"/>; at most
+    /// count × 10 entries are examined. Returns the next cursor: the first pending id not examined, or 0-0 at the end.
+    /// </summary>
+    public StreamId AutoClaim(Stream stream, StreamId start, long count, long minIdle, ReadOnlySpan<byte> consumerName, bool countDelivery, long nowMs,
+        List<StreamId> claimed, List<StreamId> deleted)
+    {
+        var attempts = count * AutoClaimAttemptsFactor;
+        Consumer? consumer = null;
+        var cursor = start;
+        while (attempts-- > 0 && count > 0)
+        {
+            if (!Pending.SeekCeiling(cursor, out var id, out var entry)) return StreamId.Min;
+            var atEnd = !id.TryIncrement(out cursor);
+            if (!stream.Contains(id))
+            {
+                Acknowledge(id);
+                deleted.Add(id);
+                count--;
+            }
+            else if (minIdle == 0 || nowMs - entry.DeliveryTimeMs >= minIdle)
+            {
+                consumer ??= GetOrCreateConsumer(consumerName, nowMs, out _);
+                Claim(entry, consumer, nowMs, -1, countDelivery, nowMs);
+                claimed.Add(id);
+                count--;
+            }
+            if (atEnd) return StreamId.Min;
+        }
+        return Pending.SeekCeiling(cursor, out var next, out _) ? next : StreamId.Min;
+    }
+
     // ---- entries-read and lag (Redis 7) --------------------------------------------------------------------
 
     /// <summary>The group's lag (entries not yet delivered), or null when fragmentation makes it unknown (streamReplyWithCGLag).</summary>
