@@ -41,81 +41,81 @@ public class ConsumerGroupPropertyTests
                     stream.Append(new StreamId(nextMs++, 0), fields);
                     break;
                 case 2: // XREADGROUP > COUNT n [NOACK]
-                {
-                    var consumer = group.GetOrCreateConsumer(name, now, out _);
-                    var start = group.LastDeliveredId.TryIncrement(out var s) ? s : group.LastDeliveredId;
-                    var noAck = random.Next(10) == 0;
-                    var it = stream.Range(start, StreamId.Max, random.Next(1, 5));
-                    while (it.MoveNext()) group.DeliverNew(stream, it.Current.Id, consumer, now, noAck);
-                    break;
-                }
-                case 3: // XREADGROUP 0 (history)
-                {
-                    var consumer = group.FindConsumer(name);
-                    if (consumer is null) break;
-                    foreach (var (id, entry) in consumer.Pending)
                     {
-                        if (!stream.Contains(id)) continue;
-                        entry.DeliveryTimeMs = now;
-                        entry.DeliveryCount++;
-                    }
-                    break;
-                }
-                case 4: // XACK of a random pending id (or one that is not)
-                {
-                    if (group.Pending.Count > 0 && random.Next(4) != 0)
-                    {
-                        var id = RandomPending(group, random);
-                        Assert.True(group.Acknowledge(id));
-                        Assert.False(group.Acknowledge(id));
-                    }
-                    else Assert.False(group.Acknowledge(new StreamId(nextMs + 10, 0)));
-                    break;
-                }
-                case 5: // XCLAIM min-idle id
-                {
-                    if (group.Pending.Count == 0) break;
-                    var id = RandomPending(group, random);
-                    group.Pending.TryGetValue(id, out var entry);
-                    if (!stream.Contains(id))
-                    {
-                        group.Acknowledge(id);
+                        var consumer = group.GetOrCreateConsumer(name, now, out _);
+                        var start = group.LastDeliveredId.TryIncrement(out var s) ? s : group.LastDeliveredId;
+                        var noAck = random.Next(10) == 0;
+                        var it = stream.Range(start, StreamId.Max, random.Next(1, 5));
+                        while (it.MoveNext()) group.DeliverNew(stream, it.Current.Id, consumer, now, noAck);
                         break;
                     }
-                    if (now - entry.DeliveryTimeMs < random.Next(0, 5)) break;
-                    ConsumerGroup.Claim(entry, group.GetOrCreateConsumer(name, now, out _), now, -1, countDelivery: random.Next(2) == 0, now);
-                    break;
-                }
+                case 3: // XREADGROUP 0 (history)
+                    {
+                        var consumer = group.FindConsumer(name);
+                        if (consumer is null) break;
+                        foreach (var (id, entry) in consumer.Pending)
+                        {
+                            if (!stream.Contains(id)) continue;
+                            entry.DeliveryTimeMs = now;
+                            entry.DeliveryCount++;
+                        }
+                        break;
+                    }
+                case 4: // XACK of a random pending id (or one that is not)
+                    {
+                        if (group.Pending.Count > 0 && random.Next(4) != 0)
+                        {
+                            var id = RandomPending(group, random);
+                            Assert.True(group.Acknowledge(id));
+                            Assert.False(group.Acknowledge(id));
+                        }
+                        else Assert.False(group.Acknowledge(new StreamId(nextMs + 10, 0)));
+                        break;
+                    }
+                case 5: // XCLAIM min-idle id
+                    {
+                        if (group.Pending.Count == 0) break;
+                        var id = RandomPending(group, random);
+                        group.Pending.TryGetValue(id, out var entry);
+                        if (!stream.Contains(id))
+                        {
+                            group.Acknowledge(id);
+                            break;
+                        }
+                        if (now - entry.DeliveryTimeMs < random.Next(0, 5)) break;
+                        ConsumerGroup.Claim(entry, group.GetOrCreateConsumer(name, now, out _), now, -1, countDelivery: random.Next(2) == 0, now);
+                        break;
+                    }
                 case 6: // XAUTOCLAIM
-                {
-                    var start = group.Pending.Count > 0 && random.Next(2) == 0 ? RandomPending(group, random) : StreamId.Min;
-                    List<StreamId> claimed = [], deleted = [];
-                    var count = random.Next(1, 6);
-                    var cursor = group.AutoClaim(stream, start, count, random.Next(0, 4), name, countDelivery: true, now, claimed, deleted);
-                    Assert.True(claimed.Count + deleted.Count <= count);
-                    Assert.True(cursor.IsZero || cursor >= start);
-                    foreach (var id in deleted) Assert.False(stream.Contains(id));
-                    break;
-                }
+                    {
+                        var start = group.Pending.Count > 0 && random.Next(2) == 0 ? RandomPending(group, random) : StreamId.Min;
+                        List<StreamId> claimed = [], deleted = [];
+                        var count = random.Next(1, 6);
+                        var cursor = group.AutoClaim(stream, start, count, random.Next(0, 4), name, countDelivery: true, now, claimed, deleted);
+                        Assert.True(claimed.Count + deleted.Count <= count);
+                        Assert.True(cursor.IsZero || cursor >= start);
+                        foreach (var id in deleted) Assert.False(stream.Contains(id));
+                        break;
+                    }
                 case 7: // XGROUP DELCONSUMER (rarely)
-                {
-                    if (random.Next(5) != 0) break;
-                    var consumer = group.FindConsumer(name);
-                    if (consumer is null) break;
-                    var had = consumer.Pending.Count;
-                    var before = group.Pending.Count;
-                    Assert.Equal(had, group.DeleteConsumer(consumer));
-                    Assert.Equal(before - had, group.Pending.Count);
-                    Assert.Null(group.FindConsumer(name));
-                    break;
-                }
+                    {
+                        if (random.Next(5) != 0) break;
+                        var consumer = group.FindConsumer(name);
+                        if (consumer is null) break;
+                        var had = consumer.Pending.Count;
+                        var before = group.Pending.Count;
+                        Assert.Equal(had, group.DeleteConsumer(consumer));
+                        Assert.Equal(before - had, group.Pending.Count);
+                        Assert.Null(group.FindConsumer(name));
+                        break;
+                    }
                 case 8: // XDEL or XTRIM
-                {
-                    if (stream.Length == 0) break;
-                    if (random.Next(3) == 0) stream.TrimByMaxLen(Math.Max(0, stream.Length - random.Next(1, 4)), approximate: random.Next(2) == 0, limit: 0);
-                    else stream.Delete(new StreamId((ulong)random.NextInt64(1, (long)nextMs), 0));
-                    break;
-                }
+                    {
+                        if (stream.Length == 0) break;
+                        if (random.Next(3) == 0) stream.TrimByMaxLen(Math.Max(0, stream.Length - random.Next(1, 4)), approximate: random.Next(2) == 0, limit: 0);
+                        else stream.Delete(new StreamId((ulong)random.NextInt64(1, (long)nextMs), 0));
+                        break;
+                    }
             }
             CheckInvariants(stream, group, model);
         }
