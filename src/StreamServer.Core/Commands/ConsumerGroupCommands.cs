@@ -68,14 +68,14 @@ public static class ConsumerGroupCommands
             Tips = ["nondeterministic_output"],
         });
 
-    /// <summary>XREADGROUP's keys: after the STREAMS keyword (searched from argument 4), the first half of what follows.</summary>
+    /// <summary>XREADGROUP's keys: after the STREAMS keyword (searched from argument 4), the first half (rounded down) of what follows.</summary>
     private static IReadOnlyList<int>? FindReadGroupKeys(IReadOnlyList<ReadOnlyMemory<byte>> args)
     {
         for (var i = 4; i < args.Count; i++)
         {
             if (!CommandContext.EqualsIgnoreCase(args[i].Span, "STREAMS"u8)) continue;
             var rest = args.Count - i - 1;
-            if (rest == 0 || rest % 2 != 0) return null;
+            if (rest < 2) return null;
             var keys = new int[rest / 2];
             for (var k = 0; k < keys.Length; k++) keys[k] = i + 1 + k;
             return keys;
