@@ -169,8 +169,9 @@ public static class ConsumerGroupCommands
             ctx.Reply.Integer(0);
             return;
         }
-        // Blocked XREADGROUP readers of this group re-run and find it gone: they get NOGROUP.
-        ctx.Db.Touch(key);
+        // Blocked XREADGROUP readers of this group re-run and find it gone: they get NOGROUP. Only the waiters
+        // are signalled (Redis's signalKeyAsReady): group changes do not invalidate WATCH.
+        ctx.Server.Blocking.KeyTouched(ctx.Db.Index, key);
         ctx.Reply.Integer(1);
     }
 

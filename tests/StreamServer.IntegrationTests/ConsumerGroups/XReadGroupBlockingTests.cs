@@ -150,4 +150,24 @@ public sealed class XReadGroupBlockingTests
         Assert.StartsWith("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n", await reader.ReadAsync());
         Assert.Equal("*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n", await writer.CallAsync("XPENDING", "s", "g"));
     }
+
+    [Fact]
+    public async Task GroupCommands_DoNotInvalidateWatch_AsInRedis()
+    {
+        var (server, watcher, other) = await StartWithGroupAsync();
+        await using var _ = server;
+        await using var w = watcher;
+        await using var o = other;
+        await other.CallAsync("XADD", "s", "1-0", "f", "v");
+        await other.CallAsync("XGROUP", "CREATE", "s", "g2", "0");
+
+        Assert.Equal("+OK\r\n", await watcher.CallAsync("WATCH", "s"));
+        Assert.StartsWith("*1\r\n", await other.CallAsync("XREADGROUP", "GROUP", "g2", "c", "STREAMS", "s", ">"));
+        Assert.Equal(":1\r\n", await other.CallAsync("XACK", "s", "g2", "1-0"));
+        Assert.Equal("+OK\r\n", await other.CallAsync("XGROUP", "SETID", "s", "g2", "0"));
+        Assert.Equal(":1\r\n", await other.CallAsync("XGROUP", "DESTROY", "s", "g2"));
+        Assert.Equal("+OK\r\n", await watcher.CallAsync("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await watcher.CallAsync("PING"));
+        Assert.Equal("*1\r\n+PONG\r\n", await watcher.CallAsync("EXEC"));
+    }
 }
