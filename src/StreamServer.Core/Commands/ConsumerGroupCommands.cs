@@ -110,6 +110,12 @@ public static class ConsumerGroupCommands
             ctx.Error(Errors.XGroupKeyMissing);
             return;
         }
+        if (ctx.ArgCount > 8)
+        {
+            // Options may repeat, but CREATE takes at most 8 arguments (checked after the key, as Redis does).
+            ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xgroup"));
+            return;
+        }
         StreamId id;
         if (ctx.Arg(4).SequenceEqual("$"u8)) id = stream?.LastId ?? default;
         else if (!StreamReplies.TryParseStrictId(ctx, 4, 0, out id)) return;
