@@ -190,6 +190,13 @@ public static class StreamCommands
         if (status == StreamAddStatus.Ok) status = stream.Append(id, ctx.Args[fieldPos..]);
         if (status != StreamAddStatus.Ok)
         {
+            // Redis 7's streamAppendItem fails ms-* with the sequence exhausted without setting errno, so XADD
+            // reports it as "Elements are too large"; we keep its reply.
+            if (!args.SeqGiven && args.IdGiven && status == StreamAddStatus.IdNotGreaterThanLast
+                && args.Id.Ms == stream.LastId.Ms && stream.LastId.Seq == ulong.MaxValue)
+            {
+                status = StreamAddStatus.ElementsTooLarge;
+            }
             ctx.Error(AddError(status));
             return;
         }
@@ -269,9 +276,14 @@ public static class StreamCommands
         }
 
         if (!StreamReplies.TryGetStream(ctx, ctx.Arg(1), out var stream)) return;
-        if (stream is null || count == 0)
+        if (stream is null)
         {
             ctx.Reply.EmptyArray();
+            return;
+        }
+        if (count == 0)
+        {
+            ctx.Reply.NullArray(); // Redis replies a null array to COUNT 0 (or negative) on an existing stream
             return;
         }
         var limit = count < 0 ? 0 : count;
@@ -348,7 +360,6 @@ public static class StreamCommands
             ctx.Error(Errors.NoSuchKey);
             return;
         }
-        if (id < stream.MaxDeletedId) { ctx.Error(Errors.XSetIdSmallerThanMaxDeleted); return; }
         // With entries present the last id may not go below the top entry (ids stay monotonic).
         if (stream.Length > 0 && id < LastLiveId(stream)) { ctx.Error(Errors.XSetIdSmallerThanTop); return; }
         if (entriesAdded != -1 && stream.Length > entriesAdded) { ctx.Error(Errors.XSetIdEntriesAddedTooSmall); return; }
@@ -475,7 +486,7 @@ public static class StreamCommands
         {
             if ((optionCount != 1 && optionCount != 3) || !ctx.ArgIs(3, "FULL"u8) || (optionCount == 3 && !ctx.ArgIs(4, "COUNT"u8)))
             {
-                ctx.Error(Errors.SubcommandSyntax("stream", "xinfo"));
+                ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xinfo"));
                 return;
             }
             if (optionCount == 3)

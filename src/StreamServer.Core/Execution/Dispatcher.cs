@@ -92,6 +92,8 @@ public sealed class Dispatcher : IDisposable
                 }
                 var now = _server.Clock.NowMs;
                 if (now >= _nextCronMs) Cron(now);
+                // Sleep wakes at the earliest block deadline, which may come before the next cron tick.
+                else if (_server.Blocking.BlockedCount > 0 && now >= _server.Blocking.NextDeadline()) TimeoutBlockedClients(now);
                 Sleep();
             }
             catch (Exception e)

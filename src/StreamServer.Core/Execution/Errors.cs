@@ -70,7 +70,6 @@ public static class Errors
     public const string StreamInvalidEndId = "ERR invalid end ID for the interval";
     public const string XSetIdEntriesAddedNegative = "ERR entries_added must be positive";
     public const string XSetIdSmallerThanMaxDeletedArg = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
-    public const string XSetIdSmallerThanMaxDeleted = "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id";
     public const string XSetIdSmallerThanTop = "ERR The ID specified in XSETID is smaller than the target stream top item";
     public const string XSetIdEntriesAddedTooSmall = "ERR The entries_added specified in XSETID is smaller than the target stream length";
     public const string XReadGroupOptionOnXRead = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";

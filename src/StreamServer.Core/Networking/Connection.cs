@@ -53,9 +53,11 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
         }
         try
         {
+            ReadResult? carried = null; // what arrived while blocked: parsed without waiting for more bytes
             while (!session.CloseRequested)
             {
-                var result = await input.ReadAsync().ConfigureAwait(false);
+                var result = carried ?? await input.ReadAsync().ConfigureAwait(false);
+                carried = null;
                 var buffer = result.Buffer;
                 if (session.CloseRequested) break;
                 if (!buffer.IsEmpty)
@@ -83,7 +85,9 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                         {
                             // Blocked: the rest of the batch was copied, so release the buffer and keep watching the socket.
                             input.AdvanceTo(consumed, examined);
-                            if (!await WaitWhileBlockedAsync(input).ConfigureAwait(false)) break;
+                            var (alive, arrived) = await WaitWhileBlockedAsync(input).ConfigureAwait(false);
+                            if (!alive) break;
+                            carried = arrived;
                             await FlushRepliesAsync().ConfigureAwait(false);
                             continue;
                         }
@@ -95,7 +99,9 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
-                if (result.IsCompleted || result.IsCanceled) break;
+                // A cancelled read ends the loop only when a close was asked for: the CancelPendingRead that ends a
+                // block can land after that read already completed, and then cancels the next one instead.
+                if (result.IsCompleted || (result.IsCanceled && session.CloseRequested)) break;
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
@@ -173,9 +179,11 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
     /// <summary>
     /// While the client is blocked, reads only to notice a disconnect; later requests stay in the buffer, unparsed,
     /// until the blocked command is served (as in Redis, a blocked client's pipeline waits behind it).
-    /// Returns false when the client went away.
+    /// Returns false when the client went away; otherwise, when requests arrived meanwhile, the read holding them
+    /// (not yet advanced), for the main loop to parse at once: after the cancelled read the pipe would otherwise
+    /// wait for new bytes before showing them again.
     /// </summary>
-    private async Task<bool> WaitWhileBlockedAsync(PipeReader input)
+    private async Task<(bool Alive, ReadResult? Arrived)> WaitWhileBlockedAsync(PipeReader input)
     {
         var unparked = Session.Unparked.AsTask();
         while (true)
@@ -187,8 +195,9 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                 // The pending read stays outstanding; cancel it so the main loop can issue its own.
                 input.CancelPendingRead();
                 var r = await read.ConfigureAwait(false);
-                input.AdvanceTo(r.Buffer.Start, r.IsCanceled ? r.Buffer.Start : r.Buffer.End);
-                return !r.IsCompleted || !r.Buffer.IsEmpty;
+                if (!r.Buffer.IsEmpty) return (true, new ReadResult(r.Buffer, isCanceled: false, r.IsCompleted));
+                input.AdvanceTo(r.Buffer.Start, r.Buffer.End);
+                return (!r.IsCompleted, null);
             }
             var result = await read.ConfigureAwait(false);
             input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
@@ -206,7 +215,7 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                     return true;
                 }).ConfigureAwait(false);
                 await unparked.ConfigureAwait(false);
-                return false;
+                return (false, null);
             }
         }
     }
