@@ -16,6 +16,7 @@ public static class CommandRegistry
         PubSubCommands.Register(table);
         ServerCommands.Register(table);
         StreamCommands.Register(table);
+        ConsumerGroupCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

@@ -517,11 +517,11 @@ public static class StreamCommands
             reply.Bulk("entries"u8);
             StreamReplies.Entries(reply, stream.Range(StreamId.Min, StreamId.Max, count));
             reply.Bulk("groups"u8);
-            reply.EmptyArray();
+            ConsumerGroupCommands.WriteGroupsFull(reply, stream, count);
             return;
         }
         reply.Bulk("groups"u8);
-        reply.Integer(0);
+        reply.Integer(stream.Groups.Count);
         reply.Bulk("first-entry"u8);
         var first = stream.Range(StreamId.Min, StreamId.Max, 1);
         if (first.MoveNext()) StreamReplies.Entry(reply, first.Current);

@@ -112,5 +112,26 @@ public static class Errors
     public static string NoGroup(string key, string group)
         => $"NOGROUP No such key '{key}' or consumer group '{group}'";
 
+    // Consumer groups (t_stream.c).
+    public const string BusyGroup = "BUSYGROUP Consumer Group name already exists";
+    public const string XGroupKeyMissing = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+    public const string EntriesReadRange = "ERR value for ENTRIESREAD must be positive or -1";
+    public const string XClaimMinIdle = "ERR Invalid min-idle-time argument for XCLAIM";
+    public const string XClaimIdle = "ERR Invalid IDLE option argument for XCLAIM";
+    public const string XClaimTime = "ERR Invalid TIME option argument for XCLAIM";
+    public const string XClaimRetryCount = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
+    public const string XAutoClaimMinIdle = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
+    public const string XAutoClaimCount = "ERR COUNT must be > 0";
+    public const string UnblockedStreamDeleted = "UNBLOCKED the stream key no longer exists";
+    public const string NoGroupWhileBlocked = "NOGROUP the consumer group this client was blocked on no longer exists";
+
+    public static string NoGroupInXReadGroup(string key, string group)
+        => $"NOGROUP No such key '{key}' or consumer group '{group}' in XREADGROUP with GROUP option";
+
+    public static string NoGroupForKey(string group, string key)
+        => $"NOGROUP No such consumer group '{group}' for key name '{key}'";
+
+    public static string XClaimUnknownOption(string option) => $"ERR Unrecognized XCLAIM option '{option}'";
+
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
 }

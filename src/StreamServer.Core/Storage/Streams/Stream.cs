@@ -53,6 +53,28 @@ public sealed class Stream : RedisObject
     /// <summary>How many entries were ever added (XADD), as XINFO's entries-added.</summary>
     public long EntriesAdded { get; set; }
 
+    private ConsumerGroups? _groups;
+
+    /// <summary>Consumer groups by name, created on first use; they live and die with the stream (deleting the key drops them).</summary>
+    public ConsumerGroups Groups => _groups ??= new ConsumerGroups();
+
+    /// <summary>Whether the live entry <paramref name="id"/> exists (streamEntryExists).</summary>
+    public bool Contains(StreamId id)
+    {
+        var it = Range(id, id, 1);
+        return it.MoveNext();
+    }
+
+    /// <summary>The id of the last live entry (streamLastValidID); 0-0 when empty.</summary>
+    public StreamId LastLiveId
+    {
+        get
+        {
+            var it = ReverseRange(StreamId.Min, StreamId.Max, 1);
+            return it.MoveNext() ? it.Current.Id : default;
+        }
+    }
+
     /// <summary>Radix tree keys (XINFO STREAM's radix-tree-keys), zombie nodes included.</summary>
     public int NodeCount => _nodes.Count;
 
