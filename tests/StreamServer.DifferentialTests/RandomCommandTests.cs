@@ -41,9 +41,13 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
 
         var generator = new CommandGenerator(family, new Random(seed * 7919 + family.Length));
         var mismatches = new List<string>();
+        // DIFF_TRACE=dir writes each sequence to dir/family-seed.txt, to replay a divergence by hand.
+        var traceDir = Environment.GetEnvironmentVariable("DIFF_TRACE");
+        using var trace = traceDir is null ? null : new StreamWriter(Path.Combine(traceDir, $"{family}-{seed}.txt"));
         for (var i = 0; i < Commands && mismatches.Count < 10; i++)
         {
             var command = generator.Next();
+            trace?.WriteLine(string.Join(' ', command.Select(c => Transcript.Escape(c))));
             var ra = await a.RoundTripAsync(command, cts.Token);
             var rb = await b.RoundTripAsync(command, cts.Token);
             var na = Normalize(command, ra);

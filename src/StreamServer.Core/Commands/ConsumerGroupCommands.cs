@@ -306,6 +306,8 @@ public static class ConsumerGroupCommands
                 serve = true;
                 after = group.LastDeliveredId;
             }
+            // As Redis 7.0: a '>' read that finds nothing and will not block creates no consumer.
+            if (!serve && (args.BlockMs < 0 || ctx.InExec)) continue;
             var consumer = group.GetOrCreateConsumer(consumerName, now, out _);
             consumer.SeenTimeMs = now;
             if (!serve) continue;
