@@ -42,7 +42,8 @@ public sealed class ConsumerGroupScenarioTests
         var groups = await db.StreamGroupInfoAsync("Email");
         var group = Assert.Single(groups);
         Assert.Equal("EmailApplnGroup", group.Name);
-        Assert.Equal(4, group.ConsumerCount);
+        // The late emailService4 read nothing and did not block: Redis 7.0 creates no consumer for it.
+        Assert.Equal(3, group.ConsumerCount);
         Assert.Equal(4, group.PendingMessageCount);
         Assert.Equal("5-0", group.LastDeliveredId);
         Assert.Equal(5, group.EntriesRead);
