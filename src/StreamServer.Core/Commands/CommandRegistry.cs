@@ -15,6 +15,7 @@ public static class CommandRegistry
         TransactionCommands.Register(table);
         PubSubCommands.Register(table);
         ServerCommands.Register(table);
+        Persistence.AofCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

@@ -246,6 +246,8 @@ public sealed class Dispatcher : IDisposable
             client.CloseRequested = true;
             client.Transport.CloseAfterReply();
         }
+        // appendfsync always / WAITAOF: the AOF writer completes the batch once its fsync covers the client's writes.
+        if (Observer is { } observer && observer.DeferCompletion(client)) return;
         client.CompleteBatch();
     }
 
@@ -311,7 +313,24 @@ public sealed class Dispatcher : IDisposable
             return;
         }
 
+        if (Observer?.RejectCommand(command) is { } refused)
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, refused, command);
+            return;
+        }
+
         Execute(client, command);
+    }
+
+    /// <summary>
+    /// Runs one request as if a client had sent it (AOF loading replays through here): lookup, checks, MULTI
+    /// queueing and the handler. Only on the dispatcher thread, or before it starts.
+    /// </summary>
+    public void ExecuteRequest(ClientSession client, ReadOnlyMemory<byte>[] args)
+    {
+        _ctx.Bind(client, args, 0, args.Length, _server.Clock.NowMs);
+        ProcessCommand(client);
     }
 
     private static bool IsTransactionControl(CommandDef c)
@@ -401,4 +420,10 @@ public interface ICommandObserver
     void OnExecuted(CommandContext ctx);
 
     void OnCron(long nowMs);
+
+    /// <summary>An error to refuse the command with (MISCONF after an AOF write error), or null to run it.</summary>
+    string? RejectCommand(CommandDef command) => null;
+
+    /// <summary>True when the observer takes over completing the client's batch (it calls <see cref="ClientSession.CompleteBatch"/> later).</summary>
+    bool DeferCompletion(ClientSession client) => false;
 }

@@ -84,4 +84,6 @@ public static class Errors
         => $"NOGROUP No such key '{key}' or consumer group '{group}'";
 
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
+
+    public const string WaitAofAppendOnlyDisabled = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.";
 }

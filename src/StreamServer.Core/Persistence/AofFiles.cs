@@ -1,0 +1,43 @@
+using System.Globalization;
+using System.Text;
+
+namespace StreamServer.Persistence;
+
+/// <summary>File names and manifest persistence of the multi-part AOF (Redis 7's naming).</summary>
+public static class AofFiles
+{
+    public static string BaseName(string prefix, long seq) => $"{prefix}.{seq.ToString(CultureInfo.InvariantCulture)}.base.aof";
+
+    public static string IncrName(string prefix, long seq) => $"{prefix}.{seq.ToString(CultureInfo.InvariantCulture)}.incr.aof";
+
+    public static string ManifestName(string prefix) => prefix + ".manifest";
+
+    public static string TempManifestName(string prefix) => "temp-" + prefix + ".manifest";
+
+    /// <summary>The manifest's prefix (appendfilename) is carried by the file names it lists.</summary>
+    public static string ManifestPrefix(AofManifest manifest)
+    {
+        var any = manifest.Base?.Name ?? manifest.Incremental[0].Name;
+        var parts = any.Split('.');
+        return string.Join('.', parts[..^3]);
+    }
+
+    /// <summary>Writes the manifest to a temp file, fsyncs it and renames it over the real one.</summary>
+    public static void WriteManifest(string appendDir, AofManifest manifest)
+    {
+        var prefix = ManifestPrefix(manifest);
+        var temp = Path.Combine(appendDir, TempManifestName(prefix));
+        using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            f.Write(Encoding.UTF8.GetBytes(manifest.Format()));
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(temp, Path.Combine(appendDir, ManifestName(prefix)), overwrite: true);
+    }
+
+    public static AofManifest? ReadManifest(string appendDir, string prefix)
+    {
+        var path = Path.Combine(appendDir, ManifestName(prefix));
+        return File.Exists(path) ? AofManifest.Parse(File.ReadAllText(path), path) : null;
+    }
+}
