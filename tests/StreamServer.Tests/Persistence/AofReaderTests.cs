@@ -153,3 +153,30 @@ public class AofReaderTests
         Assert.Equal("appendonly.aof", AofFiles.ManifestPrefix(m));
     }
 }
+
+public class AofCheckerTests
+{
+    [Fact]
+    public void CheckAof_TornTail_ReportsThenFixTruncates()
+    {
+        var dir = Directory.CreateTempSubdirectory("aofcheck").FullName;
+        try
+        {
+            var good = "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"u8.ToArray();
+            File.WriteAllBytes(Path.Combine(dir, "appendonly.aof.1.base.aof"), []);
+            File.WriteAllBytes(Path.Combine(dir, "appendonly.aof.1.incr.aof"), [.. good, .. "*2\r\n$3\r\nGE"u8]);
+            File.WriteAllText(Path.Combine(dir, "appendonly.aof.manifest"), "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+            var manifest = Path.Combine(dir, "appendonly.aof.manifest");
+            var report = new StringWriter();
+            Assert.Equal(1, AofChecker.Run(manifest, fix: false, report));
+            Assert.Contains($"ok_up_to={good.Length}", report.ToString(), StringComparison.Ordinal);
+            Assert.Equal(0, AofChecker.Run(manifest, fix: true, new StringWriter()));
+            Assert.Equal(good.Length, new FileInfo(Path.Combine(dir, "appendonly.aof.1.incr.aof")).Length);
+            Assert.Equal(0, AofChecker.Run(manifest, fix: false, new StringWriter()));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
