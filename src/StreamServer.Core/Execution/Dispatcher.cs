@@ -160,12 +160,14 @@ public sealed class Dispatcher : IDisposable
     /// <summary>Ends a blocked client's wait: CLIENT UNBLOCK, or a reply written by the caller.</summary>
     public void ResumeAfterUnblock(ClientSession client)
     {
+        bool deferred;
         lock (client.ReplyLock)
         {
             client.NextRequest++;
-            ContinueBatch(client);
+            deferred = ContinueBatch(client);
         }
-        client.Transport.RequestFlush();
+        // A batch held for the AOF fsync is flushed by its connection when the writer completes it.
+        if (!deferred) client.Transport.RequestFlush();
     }
 
     private void ServeReadyClients()
@@ -178,6 +180,7 @@ public sealed class Dispatcher : IDisposable
             {
                 var state = client.Blocked;
                 if (state is null || client.IsClosed) continue;
+                var deferred = false;
                 lock (client.ReplyLock)
                 {
                     var before = client.Reply.Length;
@@ -202,9 +205,9 @@ public sealed class Dispatcher : IDisposable
                         _server.Blocking.Unblock(client);
                     }
                     client.NextRequest++;
-                    ContinueBatch(client);
+                    deferred = ContinueBatch(client);
                 }
-                client.Transport.RequestFlush();
+                if (!deferred) client.Transport.RequestFlush();
             }
         }
     }
@@ -222,8 +225,11 @@ public sealed class Dispatcher : IDisposable
         }
     }
 
-    /// <summary>Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.</summary>
-    private void ContinueBatch(ClientSession client)
+    /// <summary>
+    /// Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.
+    /// Returns true when the AOF holds the batch's completion until its fsync (appendfsync always, WAITAOF).
+    /// </summary>
+    private bool ContinueBatch(ClientSession client)
     {
         var requests = client.Requests;
         while (client.NextRequest < requests.Count)
@@ -235,7 +241,7 @@ public sealed class Dispatcher : IDisposable
             if (client.Blocked is not null)
             {
                 client.Park(); // the batch stays open until the client is served or times out
-                return;
+                return false;
             }
             client.NextRequest++;
         }
@@ -247,8 +253,9 @@ public sealed class Dispatcher : IDisposable
             client.Transport.CloseAfterReply();
         }
         // appendfsync always / WAITAOF: the AOF writer completes the batch once its fsync covers the client's writes.
-        if (Observer is { } observer && observer.DeferCompletion(client)) return;
+        if (Observer is { } observer && observer.DeferCompletion(client)) return true;
         client.CompleteBatch();
+        return false;
     }
 
     /// <summary>Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.</summary>

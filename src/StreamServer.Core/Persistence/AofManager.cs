@@ -157,6 +157,12 @@ public sealed class AofManager : ICommandObserver
     private string? Enable()
     {
         if (_writer is not null) return null;
+        if (_rewriter is not null)
+        {
+            // A BGREWRITEAOF started while the AOF was off: its base would miss what the new incr file expects.
+            _rewriter.Detach();
+            _rewriter = null;
+        }
         try
         {
             Directory.CreateDirectory(AppendDir);
