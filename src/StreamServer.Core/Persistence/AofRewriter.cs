@@ -144,6 +144,9 @@ public sealed class AofRewriter
 
     public long StartedMs { get; }
 
+    /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
+    internal static int SlowdownEveryForTests;
+
     public int KeyCount => _entries.Length;
 
     /// <summary>Unhooks the databases (dispatcher thread, when the rewrite ends either way).</summary>
@@ -197,6 +200,7 @@ public sealed class AofRewriter
                 var spin = new SpinWait();
                 while (Volatile.Read(ref _states[i]) != Done) spin.SpinOnce();
             }
+            if (SlowdownEveryForTests > 0 && i % SlowdownEveryForTests == 0) Thread.Sleep(1);
             if (buffer.WrittenCount >= 128 * 1024 || !_captured.IsEmpty)
             {
                 DrainCaptured(buffer, ref selected);
