@@ -281,8 +281,12 @@ public sealed class AofWriter : IDisposable
         CompleteWaiters();
     }
 
+    /// <summary>Tests: while true, every write fails as a full disk would.</summary>
+    internal volatile bool FailWritesForTests;
+
     private void WriteToFile(ReadOnlySpan<byte> bytes)
     {
+        if (FailWritesForTests) throw new IOException("No space left on device");
         var good = _file.Length;
         try
         {

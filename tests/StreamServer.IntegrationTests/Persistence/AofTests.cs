@@ -160,3 +160,35 @@ public class AofTests
         Directory.Delete(dir, true);
     }
 }
+
+public class AofWriteErrorTests
+{
+    [Fact]
+    public async Task WriteError_RefusesWritesWithMisconf_UntilTheDiskRecovers()
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir, "everysec")))
+        {
+            await using var c = await Connect(server.Port);
+            var writer = server.Runtime.Aof.Writer!;
+            writer.FailWritesForTests = true;
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "a", "1")); // accepted before the writer noticed
+            for (var i = 0; i < 100 && writer.LastError is null; i++) await Task.Delay(10);
+            Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", await c.Cmd("SET", "b", "1"));
+            Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", await c.Cmd("PING"));
+            Assert.Equal("$1\r\n1\r\n", await c.Cmd("GET", "a")); // reads still work
+            await Task.Delay(200);
+            Assert.Contains("aof_last_write_status:err", await c.Cmd("INFO", "persistence"), StringComparison.Ordinal);
+            writer.FailWritesForTests = false;
+            for (var i = 0; i < 300 && writer.LastError is not null; i++) await Task.Delay(10);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "b", "2"));
+        }
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("$1\r\n1\r\n", await c.Cmd("GET", "a")); // kept and written on the retry
+            Assert.Equal("$1\r\n2\r\n", await c.Cmd("GET", "b"));
+        }
+        Directory.Delete(dir, true);
+    }
+}
