@@ -19,7 +19,10 @@ public static class AofFiles
     {
         var any = manifest.Base?.Name ?? manifest.Incremental[0].Name;
         var parts = any.Split('.');
-        return string.Join('.', parts[..^3]);
+        // "appendonly.aof.3.incr.aof" → "appendonly.aof"; an upgraded old-style base keeps its plain name.
+        if (parts.Length >= 4 && parts[^1] == "aof" && parts[^2] is "base" or "incr" && long.TryParse(parts[^3], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            return string.Join('.', parts[..^3]);
+        return any;
     }
 
     /// <summary>Writes the manifest to a temp file, fsyncs it and renames it over the real one.</summary>

@@ -71,6 +71,15 @@ public sealed class AofManager : ICommandObserver
         if (!_server.Options.AppendOnly) return;
         Directory.CreateDirectory(AppendDir);
         var manifest = AofFiles.ReadManifest(AppendDir, Prefix);
+        var oldStyle = Path.Combine(_server.Options.Dir, Prefix);
+        if (manifest is null && File.Exists(oldStyle))
+        {
+            // Redis 7's aofUpgradePrepare: a Redis 6 appendonly.aof becomes the base of a multi-part AOF.
+            File.Move(oldStyle, Path.Combine(AppendDir, Prefix));
+            manifest = new AofManifest { Base = new AofFileInfo(Prefix, 1, 'b') };
+            AofFiles.WriteManifest(AppendDir, manifest);
+            _log.LogInformation("Successfully migrated an old-style AOF {File} into the AOF directory {Dir}", Prefix, AppendDir);
+        }
         if (manifest is null)
         {
             // Redis 7: "Creating AOF base file appendonly.aof.1.base.aof on server start".

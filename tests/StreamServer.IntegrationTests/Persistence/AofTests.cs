@@ -192,3 +192,29 @@ public class AofWriteErrorTests
         Directory.Delete(dir, true);
     }
 }
+
+public class AofUpgradeTests
+{
+    [Fact]
+    public async Task OldStyleSingleFile_IsMigratedIntoTheAofDirectory()
+    {
+        var dir = NewTempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "appendonly.aof"), "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$3\r\nyes\r\n");
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("$3\r\nyes\r\n", await c.Cmd("GET", "old"));
+            await c.Cmd("SET", "new", "1");
+        }
+        Assert.False(File.Exists(Path.Combine(dir, "appendonly.aof")));
+        Assert.Equal("file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+            await File.ReadAllTextAsync(Path.Combine(dir, "appendonlydir", "appendonly.aof.manifest")));
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("$3\r\nyes\r\n", await c.Cmd("GET", "old"));
+            Assert.Equal("$1\r\n1\r\n", await c.Cmd("GET", "new"));
+        }
+        Directory.Delete(dir, true);
+    }
+}
