@@ -36,6 +36,17 @@ public static class AofFiles
             f.Flush(flushToDisk: true);
         }
         File.Move(temp, Path.Combine(appendDir, ManifestName(prefix)), overwrite: true);
+        FsyncDirectory(appendDir);
+    }
+
+    /// <summary>Makes renames and new files in <paramref name="dir"/> durable (Redis's fsyncFileDir). Linux only; elsewhere a no-op.</summary>
+    public static void FsyncDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var fd = Native.Open(dir, 0 /* O_RDONLY */);
+        if (fd < 0) return;
+        _ = Native.Fsync(fd);
+        _ = Native.Close(fd);
     }
 
     public static AofManifest? ReadManifest(string appendDir, string prefix)
@@ -43,4 +54,16 @@ public static class AofFiles
         var path = Path.Combine(appendDir, ManifestName(prefix));
         return File.Exists(path) ? AofManifest.Parse(File.ReadAllText(path), path) : null;
     }
+}
+
+internal static partial class Native
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
+    internal static partial int Fsync(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    internal static partial int Close(int fd);
 }

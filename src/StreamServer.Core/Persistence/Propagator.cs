@@ -161,15 +161,15 @@ internal static class PropagationRules
             case "getdel":
                 return [[Del, ctx.ArgMemory(1)]];
             case "incrbyfloat":
-            {
-                if (ctx.Db.Get(ctx.Arg(1)) is not StringObject s) return null;
-                return [[Set, ctx.ArgMemory(1), s.ToArray(), KeepTtl]];
-            }
+                {
+                    if (ctx.Db.Get(ctx.Arg(1)) is not StringObject s) return null;
+                    return [[Set, ctx.ArgMemory(1), s.ToArray(), KeepTtl]];
+                }
             case "hincrbyfloat":
-            {
-                if (ctx.Db.Get(ctx.Arg(1)) is not HashObject h || !h.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value)) return null;
-                return [[HSet, ctx.ArgMemory(1), ctx.ArgMemory(2), value]];
-            }
+                {
+                    if (ctx.Db.Get(ctx.Arg(1)) is not HashObject h || !h.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value)) return null;
+                    return [[HSet, ctx.ArgMemory(1), ctx.ArgMemory(2), value]];
+                }
             default:
                 return null;
         }
