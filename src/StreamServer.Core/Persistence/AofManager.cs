@@ -70,6 +70,8 @@ public sealed class AofManager : ICommandObserver
     {
         if (!_server.Options.AppendOnly) return;
         Directory.CreateDirectory(AppendDir);
+        // Leftovers of a rewrite or manifest switch that a crash interrupted.
+        foreach (var temp in Directory.EnumerateFiles(AppendDir, "temp-*")) TryDeletePath(temp);
         var manifest = AofFiles.ReadManifest(AppendDir, Prefix);
         var oldStyle = Path.Combine(_server.Options.Dir, Prefix);
         if (manifest is null && File.Exists(oldStyle))

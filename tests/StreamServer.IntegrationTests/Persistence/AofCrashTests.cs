@@ -74,11 +74,14 @@ public class AofCrashTests(ITestOutputHelper output)
 
                 using var stop = new CancellationTokenSource();
                 var tasks = Enumerable.Range(0, Writers).Select(w => Write(port, w, cycle, models[w], stop.Token)).ToArray();
+                // Every third cycle a rewrite runs too, so kills also land during file switches.
+                var rewrite = cycle % 3 == 1 ? Rewrite(port, random.Next(0, 100)) : Task.CompletedTask;
                 await Task.Delay(random.Next(30, 250));
                 server.Kill(); // SIGKILL
                 await server.WaitForExitAsync();
                 stop.Cancel();
                 acknowledged += (await Task.WhenAll(tasks)).Sum();
+                await rewrite;
                 ran++;
             }
             // Final check after the last kill.
@@ -96,6 +99,20 @@ public class AofCrashTests(ITestOutputHelper output)
         finally
         {
             try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task Rewrite(int port, int delayMs)
+    {
+        try
+        {
+            await Task.Delay(delayMs);
+            await using var conn = await Connect(port);
+            await conn.Cmd("BGREWRITEAOF");
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            // killed first
         }
     }
 
