@@ -218,3 +218,61 @@ public class AofUpgradeTests
         Directory.Delete(dir, true);
     }
 }
+
+public class RedisNativeAofTests
+{
+    [Fact]
+    public async Task AofDirectoryWrittenAndRewrittenByRedis_LoadsWithTheSameData()
+    {
+        var dir = NewTempDir();
+        var port = FreePort();
+        var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var started = Run("redis-server", "--port", portText, "--dir", dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no",
+            "--save", "", "--daemonize", "yes", "--logfile", Path.Combine(dir, "redis.log"));
+        Assert.Equal(0, started.ExitCode);
+        try
+        {
+            await WaitForPort(port, TimeSpan.FromSeconds(10));
+            await using var c = await Connect(port);
+            for (var tries = 0; tries < 100 && (await c.Cmd("PING")).StartsWith("-LOADING", StringComparison.Ordinal); tries++) await Task.Delay(20);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "s", "before"));
+            Assert.Equal(":3\r\n", await c.Cmd("SADD", "set", "a", "b", "c"));
+            Assert.Equal(":2\r\n", await c.Cmd("HSET", "h", "f1", "v1", "f2", "v2"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "t", "v", "EX", "1000"));
+            Assert.Equal(":7\r\n", await c.Cmd("INCRBY", "n", "7"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SELECT", "2"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "db2", "x"));
+            Assert.StartsWith("+Background append only file rewriting", await c.Cmd("BGREWRITEAOF"), StringComparison.Ordinal);
+            for (var tries = 0; tries < 200 && (await c.Cmd("INFO", "persistence")).Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal); tries++)
+                await Task.Delay(50);
+            await Task.Delay(200);
+            Assert.Equal(":1\r\n", await c.Cmd("INCR", "after-rewrite"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SELECT", "0"));
+            Assert.Equal(":1\r\n", await c.Cmd("SREM", "set", "b"));
+            try { await c.Cmd("SHUTDOWN"); }
+            catch (IOException) { }
+        }
+        catch
+        {
+            Run("redis-cli", "-p", portText, "shutdown", "nosave");
+            throw;
+        }
+        await Task.Delay(300);
+        Assert.Contains("seq 2 type b", await File.ReadAllTextAsync(Path.Combine(dir, "appendonlydir", "appendonly.aof.manifest")), StringComparison.Ordinal);
+        await using (var server = await StreamServer.Embedded.EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("$6\r\nbefore\r\n", await c.Cmd("GET", "s"));
+            Assert.Equal(":2\r\n", await c.Cmd("SCARD", "set"));
+            Assert.Equal(":0\r\n", await c.Cmd("SISMEMBER", "set", "b"));
+            Assert.Equal("$2\r\nv2\r\n", await c.Cmd("HGET", "h", "f2"));
+            var ttl = int.Parse((await c.Cmd("TTL", "t"))[1..^2], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(ttl, 900, 1000);
+            Assert.Equal("$1\r\n7\r\n", await c.Cmd("GET", "n"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SELECT", "2"));
+            Assert.Equal("$1\r\nx\r\n", await c.Cmd("GET", "db2"));
+            Assert.Equal("$1\r\n1\r\n", await c.Cmd("GET", "after-rewrite"));
+        }
+        Directory.Delete(dir, true);
+    }
+}
