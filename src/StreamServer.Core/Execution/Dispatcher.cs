@@ -299,6 +299,14 @@ public sealed class Dispatcher : IDisposable
             return;
         }
 
+        // MISCONF after an AOF write error: refused before queueing, as Redis's processCommand does.
+        if (Observer?.RejectCommand(command) is { } refused)
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, refused, command);
+            return;
+        }
+
         if (client.InMulti && !IsTransactionControl(command))
         {
             if (command.Has(CommandFlags.NoMulti))
@@ -317,13 +325,6 @@ public sealed class Dispatcher : IDisposable
         if (client.SubscriptionCount > 0 && reply.Protocol == 2 && !IsAllowedWhileSubscribed(command))
         {
             Reject(client, $"ERR Can't execute '{command.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", command);
-            return;
-        }
-
-        if (Observer?.RejectCommand(command) is { } refused)
-        {
-            if (client.InMulti) client.MultiDirty = true;
-            Reject(client, refused, command);
             return;
         }
 
