@@ -59,7 +59,11 @@ public sealed class ConfigRegistry
         Int("auto-aof-rewrite-percentage", () => o.AutoAofRewritePercentage, v => o.AutoAofRewritePercentage = v, 0, int.MaxValue);
         Memory("auto-aof-rewrite-min-size", () => o.AutoAofRewriteMinSize, v => o.AutoAofRewriteMinSize = v, 0, long.MaxValue);
         Bool("aof-load-truncated", () => o.AofLoadTruncated, v => o.AofLoadTruncated = v);
-        Enum("appendfsync", () => o.AppendFsync, v => o.AppendFsync = v, "everysec", "always", "no");
+        Enum("appendfsync", () => o.AppendFsync, v =>
+        {
+            o.AppendFsync = v;
+            AppendFsyncChanged?.Invoke();
+        }, "everysec", "always", "no");
         Add("appenddirname", () => o.AppendDirName, null, immutable: true);
         Add("appendfilename", () => o.AppendFilename, null, immutable: true);
         Enum("loglevel", () => o.LogLevel, v => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing");
@@ -105,6 +109,9 @@ public sealed class ConfigRegistry
 
     /// <summary>Set by the AOF: CONFIG SET appendonly at run time starts or stops it; returns an error text or null.</summary>
     public Func<bool, string?>? AppendOnlyChanging { get; set; }
+
+    /// <summary>Set by the AOF: CONFIG SET appendfsync takes effect on the writer at once.</summary>
+    public Action? AppendFsyncChanged { get; set; }
 
     public IEnumerable<ConfigParameter> All => _parameters.Values;
 

@@ -39,6 +39,10 @@ public sealed class AofManager : ICommandObserver
         Propagator = new Propagator(server);
         Managers.AddOrUpdate(server, this);
         server.Config.AppendOnlyChanging = on => on ? Enable() : Disable();
+        server.Config.AppendFsyncChanged = () =>
+        {
+            if (_writer is { } w) w.Policy = Policy;
+        };
         dispatcher.Observer = this;
     }
 
@@ -355,7 +359,6 @@ public sealed class AofManager : ICommandObserver
         var writer = _writer;
         var info = Info;
         if (writer is null) return;
-        writer.Policy = Policy;
         info.AofBufferLength = writer.BufferLength;
         info.AofDelayedFsync = Interlocked.Read(ref writer.DelayedFsyncs);
         info.AofLastWriteStatus = writer.LastError is null ? "ok" : "err";

@@ -65,7 +65,14 @@ public sealed class AofWriter : IDisposable
     /// <summary>Guards the append buffer; the dispatcher writes commands through <see cref="Append"/>.</summary>
     public object Lock { get; } = new();
 
-    public AppendFsync Policy { get; set; }
+    private volatile AppendFsync _policy;
+
+    /// <summary>Changed by CONFIG SET appendfsync (dispatcher), read by the writer thread.</summary>
+    public AppendFsync Policy
+    {
+        get => _policy;
+        set => _policy = value;
+    }
 
     public string IncrFileName { get; private set; }
 

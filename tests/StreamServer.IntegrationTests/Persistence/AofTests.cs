@@ -276,3 +276,32 @@ public class RedisNativeAofTests
         Directory.Delete(dir, true);
     }
 }
+
+public class AofFsyncPolicyTests
+{
+    [Theory]
+    [InlineData("always")]
+    [InlineData("everysec")]
+    [InlineData("no")]
+    public async Task EachPolicy_KeepsDataAcrossRestart_AndSwitchesAtRunTime(string policy)
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir, policy)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "k", policy));
+            Assert.Equal("*2\r\n:1\r\n:0\r\n", await c.Cmd("WAITAOF", "1", "0", "0")); // held until the fsync covers the SET
+            Assert.True(server.Runtime.Aof.Writer!.SyncedOffset >= server.Runtime.Aof.Writer.AppendedOffset);
+            Assert.Equal("+OK\r\n", await c.Cmd("CONFIG", "SET", "appendfsync", policy == "always" ? "no" : "always"));
+            Assert.Equal(":1\r\n", await c.Cmd("INCR", "n"));
+            Assert.Equal(":0\r\n", await c.Cmd("WAIT", "0", "0"));
+        }
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal($"${policy.Length}\r\n{policy}\r\n", await c.Cmd("GET", "k"));
+            Assert.Equal("$1\r\n1\r\n", await c.Cmd("GET", "n"));
+        }
+        Directory.Delete(dir, true);
+    }
+}
