@@ -61,12 +61,72 @@ def run_benchmark(port, name, requests, clients, pipeline):
     return 0.0
 
 
+def info_field(port, field):
+    out = subprocess.run(["redis-cli", "-p", str(port), "info", "memory"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    return 0
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def memory_per_entry(port, pid, entries, group=False):
+    """used_memory and RSS growth per entry for `entries` XADDs of `user 1234 amount 42` (and, with group, per
+    pending entry after reading them all through a group without ACK)."""
+    subprocess.run(["redis-cli", "-p", str(port), "flushall"], capture_output=True)
+    time.sleep(0.5)
+    u0, r0 = info_field(port, "used_memory"), rss_bytes(pid)
+    subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(entries), "-c", "10", "-P", "64", "-q",
+                    "XADD", "mem", "*", "user", "1234", "amount", "42"], capture_output=True, timeout=900)
+    time.sleep(0.5)
+    u1, r1 = info_field(port, "used_memory"), rss_bytes(pid)
+    result = [(u1 - u0) / entries, (r1 - r0) / entries]
+    if group:
+        subprocess.run(["redis-cli", "-p", str(port), "xgroup", "create", "mem", "g", "0"], capture_output=True)
+        # One consumer reads everything in batches of 10,000 without ACK.
+        reads = entries // 10000 + 1
+        script = "".join(f"XREADGROUP GROUP g c COUNT 10000 STREAMS mem >\n" for _ in range(reads))
+        subprocess.run(["redis-cli", "-p", str(port)], input=script, capture_output=True, text=True, timeout=900)
+        time.sleep(0.5)
+        u2, r2 = info_field(port, "used_memory"), rss_bytes(pid)
+        result += [(u2 - u1) / entries, (r2 - r1) / entries]
+    return result
+
+
+def wake_latency(port, rounds):
+    """p50/p99 from XADD to the blocked XREAD's reply, measured by one client process for both servers."""
+    import statistics
+    def conn():
+        s = socket.create_connection(("127.0.0.1", port)); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); return s
+    reader, writer = conn(), conn()
+    samples = []
+    for i in range(rounds):
+        reader.sendall(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$4\r\nwake\r\n$1\r\n$\r\n")
+        time.sleep(0.002)  # let the reader block
+        t0 = time.perf_counter()
+        writer.sendall(b"*5\r\n$4\r\nXADD\r\n$4\r\nwake\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n")
+        reader.recv(65536)
+        samples.append((time.perf_counter() - t0) * 1e6)
+        writer.recv(65536)
+    samples.sort()
+    return samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--pipelines", default="1,16")
     ap.add_argument("--tests", default="ping,set,get,incr")
+    ap.add_argument("--memory", type=int, default=0, help="also measure memory per stream/pending entry for N entries")
+    ap.add_argument("--wake", type=int, default=0, help="also measure XREAD BLOCK wake-up latency over N rounds")
     ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
     a = ap.parse_args()
 
@@ -100,6 +160,22 @@ def main():
                 (o, oc), (r, rc) = results["ours"], results["redis"]
                 print(f"| {test} | {p} | {o:,.0f} | {r:,.0f} | {o / r if r else 0:.2f} | {oc:.2f} | {rc:.2f} | {oc / rc if rc else 0:.2f} |")
                 sys.stdout.flush()
+        if a.wake:
+            print()
+            print("| XREAD BLOCK wake-up | ours µs | redis µs | ratio |")
+            print("|---|---:|---:|---:|")
+            o, r = wake_latency(ours_port, a.wake), wake_latency(redis_port, a.wake)
+            print(f"| p50 | {o[0]:.0f} | {r[0]:.0f} | {o[0] / r[0]:.2f} |")
+            print(f"| p99 | {o[1]:.0f} | {r[1]:.0f} | {o[1] / r[1]:.2f} |")
+        if a.memory:
+            print()
+            print(f"| memory ({a.memory:,} entries `user 1234 amount 42`) | ours B | redis B | ratio |")
+            print("|---|---:|---:|---:|")
+            o = memory_per_entry(ours_port, ours.pid, a.memory, group=True)
+            r = memory_per_entry(redis_port, redis.pid, a.memory, group=True)
+            names = ["used_memory per stream entry", "RSS per stream entry", "used_memory per pending entry", "RSS per pending entry"]
+            for n, x, y in zip(names, o, r):
+                print(f"| {n} | {x:.1f} | {y:.1f} | {x / y if y else 0:.2f} |")
     finally:
         for proc in (ours, redis):
             proc.terminate()

@@ -5,6 +5,18 @@ using Serilog.Events;
 using StreamServer.Configuration;
 using StreamServer.Host;
 
+if (args.Length > 0 && args[0] == "--check-aof")
+{
+    // streamserver --check-aof [--fix] <manifest|file>  (redis-check-aof)
+    var fix = args.Length == 3 && args[1] == "--fix";
+    if (args.Length != (fix ? 3 : 2))
+    {
+        Console.Error.WriteLine("Usage: streamserver --check-aof [--fix] <file.manifest|file.aof>");
+        return 1;
+    }
+    return StreamServer.Persistence.AofChecker.Run(args[^1], fix, Console.Out);
+}
+
 var options = new ServerOptions();
 if (CommandLine.Parse(args, options, out var warnings, out var healthCheck) is { } exit) return exit;
 if (healthCheck) return await HealthCheck.RunAsync(options).ConfigureAwait(false);

@@ -17,6 +17,7 @@ public static class CommandRegistry
         ServerCommands.Register(table);
         StreamCommands.Register(table);
         ConsumerGroupCommands.Register(table);
+        Persistence.AofCommands.Register(table);
     }
 
     /// <summary>Declares a command (one line per command in each family's Register).</summary>

@@ -21,6 +21,9 @@ public static class SetCommands
         t.Add("sscan", -3, ReadOnly, 1, 1, 1, SScan, "set", "Iterates over members of a set.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "read", "set", "slow");
     }
 
+    private static readonly byte[] SRemName = "SREM"u8.ToArray();
+    private static readonly byte[] DelName = "DEL"u8.ToArray();
+
     // SADD key member [member ...]
     private static void SAdd(CommandContext ctx)
     {
@@ -119,6 +122,7 @@ public static class SetCommands
             single.Members.Remove(member);
             ctx.Reply.Bulk(member);
             Modified(ctx, key, single);
+            ctx.ReplacePropagation(SRemName, ctx.ArgMemory(1).ToArray(), member);
             return;
         }
 
@@ -138,16 +142,24 @@ public static class SetCommands
             ctx.Reply.Set(set.Members.Count);
             foreach (var member in set.Members) ctx.Reply.Bulk(member);
             ctx.Db.Delete(key);
+            ctx.ReplacePropagation(DelName, ctx.ArgMemory(1).ToArray());
             return;
         }
         var picked = Sample(set, (int)count, ctx.Server.Random);
         ctx.Reply.Set(picked.Length);
+        var propagated = new ReadOnlyMemory<byte>[picked.Length + 2];
+        propagated[0] = SRemName;
+        propagated[1] = ctx.ArgMemory(1).ToArray();
+        var next = 2;
         foreach (var member in picked)
         {
             set.Members.Remove(member);
             ctx.Reply.Bulk(member);
+            propagated[next++] = member;
         }
         Modified(ctx, key, set);
+        // Random choices are not replayable: the AOF gets the members that went (Redis's SREM rewrite).
+        ctx.ReplacePropagation(propagated);
     }
 
     // SRANDMEMBER key [count]

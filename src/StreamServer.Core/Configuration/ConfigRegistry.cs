@@ -49,8 +49,25 @@ public sealed class ConfigRegistry
             o.Dir = Path.GetFullPath(v);
             return null;
         });
-        Bool("appendonly", () => o.AppendOnly, v => o.AppendOnly = v);
-        Enum("appendfsync", () => o.AppendFsync, v => o.AppendFsync = v, "everysec", "always", "no");
+        Add("appendonly", () => o.AppendOnly ? "yes" : "no", v =>
+        {
+            bool on;
+            if (v.Equals("yes", StringComparison.OrdinalIgnoreCase)) on = true;
+            else if (v.Equals("no", StringComparison.OrdinalIgnoreCase)) on = false;
+            else return "argument must be 'yes' or 'no'";
+            // At run time the AOF starts (a base is written first) or stops; at start-up it is only the setting.
+            if (on != o.AppendOnly && AppendOnlyChanging?.Invoke(on) is { } error) return error;
+            o.AppendOnly = on;
+            return null;
+        }, kind: ConfigKind.Bool);
+        Int("auto-aof-rewrite-percentage", () => o.AutoAofRewritePercentage, v => o.AutoAofRewritePercentage = v, 0, int.MaxValue);
+        Memory("auto-aof-rewrite-min-size", () => o.AutoAofRewriteMinSize, v => o.AutoAofRewriteMinSize = v, 0, long.MaxValue);
+        Bool("aof-load-truncated", () => o.AofLoadTruncated, v => o.AofLoadTruncated = v);
+        Enum("appendfsync", () => o.AppendFsync, v =>
+        {
+            o.AppendFsync = v;
+            AppendFsyncChanged?.Invoke();
+        }, "everysec", "always", "no");
         Add("appenddirname", () => o.AppendDirName, null, immutable: true);
         Add("appendfilename", () => o.AppendFilename, null, immutable: true);
         Enum("loglevel", () => o.LogLevel, v => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing");
@@ -84,9 +101,6 @@ public sealed class ConfigRegistry
         Fixed("set-max-listpack-value", "64");
         Fixed("zset-max-listpack-entries", "128");
         Fixed("zset-max-listpack-value", "64");
-        Fixed("auto-aof-rewrite-percentage", "100");
-        Fixed("auto-aof-rewrite-min-size", "67108864");
-        Fixed("aof-load-truncated", "yes");
         Fixed("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", ConfigKind.Tokens);
         Fixed("lazyfree-lazy-user-del", "no");
         Fixed("activedefrag", "no");
@@ -96,6 +110,12 @@ public sealed class ConfigRegistry
     }
 
     public ServerOptions Options { get; }
+
+    /// <summary>Set by the AOF: CONFIG SET appendonly at run time starts or stops it; returns an error text or null.</summary>
+    public Func<bool, string?>? AppendOnlyChanging { get; set; }
+
+    /// <summary>Set by the AOF: CONFIG SET appendfsync takes effect on the writer at once.</summary>
+    public Action? AppendFsyncChanged { get; set; }
 
     public IEnumerable<ConfigParameter> All => _parameters.Values;
 

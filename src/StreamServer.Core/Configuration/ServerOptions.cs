@@ -42,6 +42,12 @@ public sealed class ServerOptions
 
     public string AppendFilename { get; set; } = "appendonly.aof";
 
+    public int AutoAofRewritePercentage { get; set; } = 100;
+
+    public long AutoAofRewriteMinSize { get; set; } = 64L * 1024 * 1024;
+
+    public bool AofLoadTruncated { get; set; } = true;
+
     public string LogLevel { get; set; } = "notice";
 
     public string LogFile { get; set; } = "";

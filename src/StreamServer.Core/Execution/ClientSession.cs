@@ -93,11 +93,17 @@ public sealed class ClientSession : IValueTaskSource<bool>
     public bool NoEvict { get; set; }
     public bool NoTouch { get; set; }
 
+    /// <summary>End offset in the AOF stream of this client's last propagated write (appendfsync always, WAITAOF).</summary>
+    public long AofOffset { get; set; }
+
+    /// <summary>Set by WAITAOF: the batch completes only once the local fsync covers <see cref="AofOffset"/>.</summary>
+    public bool WaitAofFsync { get; set; }
+
     /// <summary>Commands processed for this client (INFO / CLIENT LIST).</summary>
     public long CommandsProcessed { get; set; }
 
-    /// <summary>Called by the dispatcher when the whole batch has run.</summary>
-    internal void CompleteBatch()
+    /// <summary>Called by the dispatcher when the whole batch has run (or by the AOF writer once its fsync covers it).</summary>
+    public void CompleteBatch()
     {
         if (_parked)
         {

@@ -39,11 +39,54 @@ public sealed class CommandContext
 
     internal void Bind(ClientSession client, ReadOnlyMemory<byte>[] args, int offset, int count, long nowMs)
     {
+        ResetPropagation();
         Client = client;
         _args = args;
         _offset = offset;
         ArgCount = count;
         NowMs = nowMs;
+    }
+
+    // ───────────── propagation (AOF; see Persistence/Propagation.md) ─────────────
+
+    /// <summary>The command's deterministic form, replacing the verbatim arguments (Redis's rewriteClientCommandVector).</summary>
+    public ReadOnlyMemory<byte>[]? PropagateAs { get; private set; }
+
+    /// <summary>Commands propagated after the main one (Redis's alsoPropagate), in order.</summary>
+    public List<ReadOnlyMemory<byte>[]>? PropagateAlso { get; private set; }
+
+    /// <summary>The verbatim (or replaced) form is not propagated; only <see cref="PropagateAlso"/> commands are.</summary>
+    public bool PropagationPrevented { get; private set; }
+
+    /// <summary>The command changed the dataset without touching a key (Redis's server.dirty++).</summary>
+    public bool ForcedDirty { get; private set; }
+
+    /// <summary>Propagate <paramref name="args"/> instead of this command's arguments. The arrays are kept: pass copies, not spans of the request.</summary>
+    public void ReplacePropagation(params ReadOnlyMemory<byte>[] args)
+    {
+        PropagateAs = args;
+        ForcedDirty = true;
+    }
+
+    /// <summary>Propagate <paramref name="args"/> after this command (or instead of it after <see cref="PreventPropagation"/>).</summary>
+    public void AlsoPropagate(params ReadOnlyMemory<byte>[] args)
+    {
+        (PropagateAlso ??= []).Add(args);
+        ForcedDirty = true;
+    }
+
+    /// <summary>Do not propagate this command itself (what <see cref="AlsoPropagate"/> added still goes).</summary>
+    public void PreventPropagation() => PropagationPrevented = true;
+
+    /// <summary>Count the command as a write even though no key was touched (it is then propagated).</summary>
+    public void MarkDirty() => ForcedDirty = true;
+
+    private void ResetPropagation()
+    {
+        PropagateAs = null;
+        PropagateAlso = null;
+        PropagationPrevented = false;
+        ForcedDirty = false;
     }
 
     public ReadOnlySpan<byte> Arg(int index) => _args[_offset + index].Span;

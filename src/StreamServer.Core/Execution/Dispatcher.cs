@@ -162,12 +162,14 @@ public sealed class Dispatcher : IDisposable
     /// <summary>Ends a blocked client's wait: CLIENT UNBLOCK, or a reply written by the caller.</summary>
     public void ResumeAfterUnblock(ClientSession client)
     {
+        bool deferred;
         lock (client.ReplyLock)
         {
             client.NextRequest++;
-            ContinueBatch(client);
+            deferred = ContinueBatch(client);
         }
-        client.Transport.RequestFlush();
+        // A batch held for the AOF fsync is flushed by its connection when the writer completes it.
+        if (!deferred) client.Transport.RequestFlush();
     }
 
     private void ServeReadyClients()
@@ -180,6 +182,7 @@ public sealed class Dispatcher : IDisposable
             {
                 var state = client.Blocked;
                 if (state is null || client.IsClosed) continue;
+                var deferred = false;
                 lock (client.ReplyLock)
                 {
                     var before = client.Reply.Length;
@@ -204,9 +207,9 @@ public sealed class Dispatcher : IDisposable
                         _server.Blocking.Unblock(client);
                     }
                     client.NextRequest++;
-                    ContinueBatch(client);
+                    deferred = ContinueBatch(client);
                 }
-                client.Transport.RequestFlush();
+                if (!deferred) client.Transport.RequestFlush();
             }
         }
     }
@@ -227,8 +230,11 @@ public sealed class Dispatcher : IDisposable
         }
     }
 
-    /// <summary>Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.</summary>
-    private void ContinueBatch(ClientSession client)
+    /// <summary>
+    /// Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.
+    /// Returns true when the AOF holds the batch's completion until its fsync (appendfsync always, WAITAOF).
+    /// </summary>
+    private bool ContinueBatch(ClientSession client)
     {
         var requests = client.Requests;
         while (client.NextRequest < requests.Count)
@@ -240,7 +246,7 @@ public sealed class Dispatcher : IDisposable
             if (client.Blocked is not null)
             {
                 client.Park(); // the batch stays open until the client is served or times out
-                return;
+                return false;
             }
             client.NextRequest++;
         }
@@ -251,7 +257,10 @@ public sealed class Dispatcher : IDisposable
             client.CloseRequested = true;
             client.Transport.CloseAfterReply();
         }
+        // appendfsync always / WAITAOF: the AOF writer completes the batch once its fsync covers the client's writes.
+        if (Observer is { } observer && observer.DeferCompletion(client)) return true;
         client.CompleteBatch();
+        return false;
     }
 
     /// <summary>Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.</summary>
@@ -295,6 +304,14 @@ public sealed class Dispatcher : IDisposable
             return;
         }
 
+        // MISCONF after an AOF write error: refused before queueing, as Redis's processCommand does.
+        if (Observer?.RejectCommand(command) is { } refused)
+        {
+            if (client.InMulti) client.MultiDirty = true;
+            Reject(client, refused, command);
+            return;
+        }
+
         if (client.InMulti && !IsTransactionControl(command))
         {
             if (command.Has(CommandFlags.NoMulti))
@@ -317,6 +334,16 @@ public sealed class Dispatcher : IDisposable
         }
 
         Execute(client, command);
+    }
+
+    /// <summary>
+    /// Runs one request as if a client had sent it (AOF loading replays through here): lookup, checks, MULTI
+    /// queueing and the handler. Only on the dispatcher thread, or before it starts.
+    /// </summary>
+    public void ExecuteRequest(ClientSession client, ReadOnlyMemory<byte>[] args)
+    {
+        _ctx.Bind(client, args, 0, args.Length, _server.Clock.NowMs);
+        ProcessCommand(client);
     }
 
     private static bool IsTransactionControl(CommandDef c)
@@ -406,4 +433,10 @@ public interface ICommandObserver
     void OnExecuted(CommandContext ctx);
 
     void OnCron(long nowMs);
+
+    /// <summary>An error to refuse the command with (MISCONF after an AOF write error), or null to run it.</summary>
+    string? RejectCommand(CommandDef command) => null;
+
+    /// <summary>True when the observer takes over completing the client's batch (it calls <see cref="ClientSession.CompleteBatch"/> later).</summary>
+    bool DeferCompletion(ClientSession client) => false;
 }

@@ -134,4 +134,6 @@ public static class Errors
     public static string XClaimUnknownOption(string option) => $"ERR Unrecognized XCLAIM option '{option}'";
 
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
+
+    public const string WaitAofAppendOnlyDisabled = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.";
 }

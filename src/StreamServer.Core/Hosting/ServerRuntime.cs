@@ -5,6 +5,7 @@ using StreamServer.Commands;
 using StreamServer.Configuration;
 using StreamServer.Execution;
 using StreamServer.Networking;
+using StreamServer.Persistence;
 
 namespace StreamServer.Hosting;
 
@@ -24,7 +25,11 @@ public sealed class ServerRuntime : IAsyncDisposable
         _log = Server.LoggerFactory.CreateLogger("StreamServer");
         CommandRegistry.RegisterAll(Server.Commands);
         Dispatcher = new Dispatcher(Server);
+        Aof = new AofManager(Server, Dispatcher);
     }
+
+    /// <summary>The append-only file: loaded in <see cref="StartAsync"/>, fsynced and closed in <see cref="StopAsync"/>.</summary>
+    public AofManager Aof { get; }
 
     public ServerContext Server { get; }
 
@@ -35,6 +40,9 @@ public sealed class ServerRuntime : IAsyncDisposable
     /// <summary>Starts the dispatcher and listens on every bind address (a '-' prefixed one may fail, as in Redis 7).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        // Replay the AOF before anything runs or listens: the dispatcher thread is not started yet, so this
+        // thread may run the handlers.
+        Aof.LoadAndOpen();
         Dispatcher.Start();
         var options = Server.Options;
         var endPoints = new List<IPEndPoint>();
@@ -92,6 +100,7 @@ public sealed class ServerRuntime : IAsyncDisposable
         }).ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(drains), Task.Delay(drainTimeout)).ConfigureAwait(false);
         Dispatcher.Stop();
+        Aof.Shutdown();
         foreach (var l in _listeners) l.Dispose();
     }
 

@@ -33,6 +33,18 @@ public sealed class Database
     /// <summary>Raised for every key that is written, deleted or expires (WATCH, blocking, keyspace bookkeeping).</summary>
     public event Action<Database, ReadOnlyMemory<byte>>? KeyTouched;
 
+    /// <summary>Raised when a key expires (lazily or actively), before the touch and removal events (AOF propagates a DEL).</summary>
+    public event Action<Database, byte[]>? KeyExpired;
+
+    /// <summary>True while an expiry raises its events: a change that no command made (not counted as dirty).</summary>
+    public bool IsExpiring { get; private set; }
+
+    /// <summary>
+    /// Set while an AOF rewrite runs: called with every value a lookup returns that carries a rewrite mark, before the
+    /// caller can change it in place, so the rewrite captures the value as it was at the snapshot.
+    /// </summary>
+    internal Action<RedisObject>? MarkedValueAccess;
+
     /// <summary>Raised when a key is deleted or expires, with the value that went.</summary>
     public event Action<Database, byte[], RedisObject>? KeyRemoved;
 
@@ -47,6 +59,7 @@ public sealed class Database
             Expire(actualKey, value);
             return null;
         }
+        if (value.RewriteGeneration != 0 && MarkedValueAccess is { } hook) hook(value);
         return value;
     }
 
@@ -170,11 +183,20 @@ public sealed class Database
 
     private void Expire(byte[] key, RedisObject value)
     {
-        _entries.Remove(key);
-        _expires.Remove(key);
-        ExpiredKeys++;
-        Touch(key);
-        KeyRemoved?.Invoke(this, key, value);
+        IsExpiring = true;
+        try
+        {
+            KeyExpired?.Invoke(this, key);
+            _entries.Remove(key);
+            _expires.Remove(key);
+            ExpiredKeys++;
+            Touch(key);
+            KeyRemoved?.Invoke(this, key, value);
+        }
+        finally
+        {
+            IsExpiring = false;
+        }
     }
 
     private void RebuildExpiryQueue()

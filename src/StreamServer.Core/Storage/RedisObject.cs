@@ -18,4 +18,12 @@ public abstract class RedisObject
 
     /// <summary>OBJECT ENCODING's answer.</summary>
     public abstract string Encoding { get; }
+
+    /// <summary>
+    /// AOF rewrite bookkeeping (Persistence/AofRewriter): the rewrite generation that captured this value in its
+    /// snapshot and its slot there. A stale generation means nothing.
+    /// </summary>
+    internal int RewriteGeneration;
+
+    internal int RewriteSlot;
 }

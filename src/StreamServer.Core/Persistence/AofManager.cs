@@ -1,0 +1,422 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using StreamServer.Commands;
+using StreamServer.Execution;
+
+namespace StreamServer.Persistence;
+
+/// <summary>
+/// The AOF's lifetime (Redis's aof.c outside the file format): load at start-up, the writer while appendonly is on,
+/// rewrites (BGREWRITEAOF, automatic by growth, and the base written when appendonly is turned on), INFO figures,
+/// and the dispatcher hooks: propagation after each command, MISCONF refusal after a write error, and holding a
+/// batch's completion until the fsync that covers it (appendfsync always, WAITAOF).
+/// Everything here runs on the dispatcher thread unless it says otherwise.
+/// </summary>
+public sealed class AofManager : ICommandObserver
+{
+    private static readonly ConditionalWeakTable<ServerContext, AofManager> Managers = new();
+
+    private readonly ServerContext _server;
+    private readonly Dispatcher _dispatcher;
+    private readonly ILogger _log;
+    private AofManifest? _manifest;
+    private AofWriter? _writer;
+    private AofRewriter? _rewriter;
+    private long _rewriteBaseSeq;
+    private long _rewriteFirstIncrSeq;
+    private List<string> _obsoleteAfterRewrite = [];
+    private bool _enabling;
+    private long _rewriteBaseSize;
+    private long _currentSize;
+    private long _nextSizeCheckMs;
+    private long _streamOffset;
+
+    public AofManager(ServerContext server, Dispatcher dispatcher)
+    {
+        _server = server;
+        _dispatcher = dispatcher;
+        _log = server.LoggerFactory.CreateLogger("StreamServer.Aof");
+        Propagator = new Propagator(server);
+        Managers.AddOrUpdate(server, this);
+        server.Config.AppendOnlyChanging = on => on ? Enable() : Disable();
+        server.Config.AppendFsyncChanged = () =>
+        {
+            if (_writer is { } w) w.Policy = Policy;
+        };
+        dispatcher.Observer = this;
+    }
+
+    public static AofManager? For(ServerContext server) => Managers.TryGetValue(server, out var m) ? m : null;
+
+    public Propagator Propagator { get; }
+
+    public AofWriter? Writer => _writer;
+
+    public bool RewriteInProgress => _rewriter is not null;
+
+    private string AppendDir => Path.Combine(_server.Options.Dir, _server.Options.AppendDirName);
+
+    private string Prefix => _server.Options.AppendFilename;
+
+    private AppendFsync Policy => _server.Options.AppendFsync switch
+    {
+        "always" => AppendFsync.Always,
+        "no" => AppendFsync.No,
+        _ => AppendFsync.EverySec,
+    };
+
+    private PersistenceInfo Info => ServerCommands.Persistence(_server);
+
+    // ───────────────────────────── start-up and shutdown ─────────────────────────────
+
+    /// <summary>Before the dispatcher starts and before listening: loads the AOF (when appendonly is on) and opens the writer.</summary>
+    public void LoadAndOpen()
+    {
+        if (!_server.Options.AppendOnly) return;
+        Directory.CreateDirectory(AppendDir);
+        // Leftovers of a rewrite or manifest switch that a crash interrupted.
+        foreach (var temp in Directory.EnumerateFiles(AppendDir, "temp-*")) TryDeletePath(temp);
+        var manifest = AofFiles.ReadManifest(AppendDir, Prefix);
+        var oldStyle = Path.Combine(_server.Options.Dir, Prefix);
+        if (manifest is null && File.Exists(oldStyle))
+        {
+            // Redis 7's aofUpgradePrepare: a Redis 6 appendonly.aof becomes the base of a multi-part AOF.
+            File.Move(oldStyle, Path.Combine(AppendDir, Prefix));
+            manifest = new AofManifest { Base = new AofFileInfo(Prefix, 1, 'b') };
+            AofFiles.WriteManifest(AppendDir, manifest);
+            _log.LogInformation("Successfully migrated an old-style AOF {File} into the AOF directory {Dir}", Prefix, AppendDir);
+        }
+        if (manifest is null)
+        {
+            // Redis 7: "Creating AOF base file appendonly.aof.1.base.aof on server start".
+            manifest = new AofManifest { Base = new AofFileInfo(AofFiles.BaseName(Prefix, 1), 1, 'b') };
+            manifest.Incremental.Add(new AofFileInfo(AofFiles.IncrName(Prefix, 1), 1, 'i'));
+            using (var f = new FileStream(Path.Combine(AppendDir, manifest.Base.Name), FileMode.Create)) f.Flush(flushToDisk: true);
+            using (var f = new FileStream(Path.Combine(AppendDir, manifest.Incremental[0].Name), FileMode.Create)) f.Flush(flushToDisk: true);
+            AofFiles.WriteManifest(AppendDir, manifest);
+            _log.LogInformation("Creating AOF base file {Base} and incr file {Incr} on server start", manifest.Base.Name, manifest.Incremental[0].Name);
+        }
+        else
+        {
+            Load(manifest);
+            foreach (var h in manifest.History) TryDelete(h.Name);
+            manifest.History.Clear();
+            if (manifest.Incremental.Count == 0)
+            {
+                var seq = manifest.CurrentIncrSeq + 1;
+                manifest.Incremental.Add(new AofFileInfo(AofFiles.IncrName(Prefix, seq), seq, 'i'));
+                AofFiles.WriteManifest(AppendDir, manifest);
+            }
+        }
+        _manifest = manifest;
+        OpenWriter(manifest.Incremental[^1].Name);
+        _rewriteBaseSize = _currentSize = ComputeSize();
+        Info.AofBaseSize = _rewriteBaseSize;
+    }
+
+    private void Load(AofManifest manifest)
+    {
+        var info = Info;
+        var loader = new AofLoader(_log, _server.Options.AofLoadTruncated);
+        var fake = new ClientSession(-1, new LoaderTransport(), _server.Clock.NowMs) { Authenticated = true };
+        info.Loading = true;
+        info.LoadingStartUnixSeconds = _server.Clock.NowMs / 1000;
+        Propagator.Loading = true;
+        var started = Environment.TickCount64;
+        try
+        {
+            var result = loader.Load(AppendDir, manifest, args =>
+            {
+                if (_server.Commands.Find(args[0]) is null)
+                {
+                    throw new AofFormatException($"Unknown command '{System.Text.Encoding.UTF8.GetString(args[0])}' reading the append only file");
+                }
+                var argv = new ReadOnlyMemory<byte>[args.Count];
+                for (var i = 0; i < argv.Length; i++) argv[i] = args[i];
+                _dispatcher.ExecuteRequest(fake, argv);
+                fake.Reply.Clear();
+                info.LoadingLoadedBytes = loader.LoadedBytes;
+                info.LoadingTotalBytes = loader.TotalBytes;
+            });
+            _log.LogInformation("DB loaded from append only file: {Seconds:F3} seconds ({Commands} commands, {Bytes} bytes)",
+                (Environment.TickCount64 - started) / 1000.0, result.Commands, result.Bytes);
+        }
+        finally
+        {
+            info.Loading = false;
+            Propagator.Loading = false;
+        }
+    }
+
+    private void OpenWriter(string incrName)
+    {
+        // Offsets continue from the previous writer's, so clients' last-write offsets stay comparable.
+        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset);
+        Propagator.Writer = _writer;
+        Propagator.ResetSelectedDb();
+        _writer.Start();
+        Info.AofEnabled = true;
+    }
+
+    /// <summary>Shutdown (after the dispatcher stopped): write and fsync what is buffered, close the files.</summary>
+    public void Shutdown()
+    {
+        _rewriter?.Detach();
+        _writer?.Stop();
+        _writer = null;
+        Propagator.Writer = null;
+    }
+
+    // ───────────────────────────── CONFIG SET appendonly ─────────────────────────────
+
+    private string? Enable()
+    {
+        if (_writer is not null) return null;
+        if (_rewriter is not null)
+        {
+            // A BGREWRITEAOF started while the AOF was off: its base would miss what the new incr file expects.
+            _rewriter.Detach();
+            _rewriter = null;
+        }
+        try
+        {
+            Directory.CreateDirectory(AppendDir);
+            var onDisk = AofFiles.ReadManifest(AppendDir, Prefix);
+            var seq = Math.Max(onDisk?.CurrentIncrSeq ?? 0, onDisk?.CurrentBaseSeq ?? 0) + 1;
+            var incr = new AofFileInfo(AofFiles.IncrName(Prefix, seq), seq, 'i');
+            // Until the base is written the manifest on disk stays as it was; the new incremental file joins it then.
+            _manifest = new AofManifest { Base = onDisk?.Base };
+            _manifest.Incremental.Add(incr);
+            _obsoleteAfterRewrite = onDisk is null ? [] : [.. onDisk.LoadOrder.Concat(onDisk.History).Select(f => f.Name)];
+            OpenWriter(incr.Name);
+            _enabling = true;
+            _rewriteFirstIncrSeq = seq;
+            StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, seq - 1) + 1);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or AofFormatException)
+        {
+            _log.LogWarning("Redis needs to enable the AOF but can't open the append only file: {Error}", e.Message);
+            return "Failed to enable AOF: " + e.Message;
+        }
+    }
+
+    private string? Disable()
+    {
+        if (_writer is null) return null;
+        if (_rewriter is not null)
+        {
+            _rewriter.Detach();
+            _rewriter = null; // its thread finishes into a temp file that FinishRewrite ignores
+            Info.AofRewriteInProgress = false;
+        }
+        _writer.Stop();
+        _streamOffset = _writer.AppendedOffset;
+        _writer = null;
+        Propagator.Writer = null;
+        Info.AofEnabled = false;
+        _enabling = false;
+        return null;
+    }
+
+    // ───────────────────────────── rewrite ─────────────────────────────
+
+    /// <summary>BGREWRITEAOF: an error text, or null when the rewrite started.</summary>
+    public string? BackgroundRewrite()
+    {
+        if (_rewriter is not null) return "ERR Background append only file rewriting already in progress";
+        Directory.CreateDirectory(AppendDir);
+        if (_writer is null)
+        {
+            // appendonly no: Redis 7 still writes a base (and a manifest listing only it).
+            var onDisk = AofFiles.ReadManifest(AppendDir, Prefix);
+            _manifest = new AofManifest { Base = onDisk?.Base };
+            _obsoleteAfterRewrite = onDisk is null ? [] : [.. onDisk.LoadOrder.Concat(onDisk.History).Select(f => f.Name)];
+            StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, onDisk?.CurrentIncrSeq ?? 0) + 1);
+            return null;
+        }
+        StartRewrite(rotate: true, baseSeq: _manifest!.CurrentBaseSeq + 1);
+        return null;
+    }
+
+    private void StartRewrite(bool rotate, long baseSeq)
+    {
+        if (rotate)
+        {
+            var manifest = _manifest!;
+            var seq = manifest.CurrentIncrSeq + 1;
+            var next = manifest.Clone();
+            next.Incremental.Add(new AofFileInfo(AofFiles.IncrName(Prefix, seq), seq, 'i'));
+            _writer!.Rotate(next.Incremental[^1].Name, _enabling ? null : next);
+            Propagator.ResetSelectedDb();
+            _manifest = next;
+            _rewriteFirstIncrSeq = seq;
+            _obsoleteAfterRewrite = [.. manifest.LoadOrder.Select(f => f.Name)];
+        }
+        _rewriteBaseSeq = baseSeq;
+        var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        var rewriter = new AofRewriter(_server, temp);
+        _rewriter = rewriter;
+        var info = Info;
+        info.AofRewriteInProgress = true;
+        info.AofRewriteScheduled = false;
+        _log.LogInformation("Background append only file rewriting started ({Keys} keys)", rewriter.KeyCount);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var size = rewriter.Write();
+                _dispatcher.Post(() => FinishRewrite(rewriter, temp, size, null));
+            }
+            catch (Exception e)
+            {
+                _dispatcher.Post(() => FinishRewrite(rewriter, temp, 0, e));
+            }
+        })
+        { IsBackground = true, Name = "aof-rewrite" };
+        thread.Start();
+    }
+
+    private void FinishRewrite(AofRewriter rewriter, string temp, long size, Exception? error)
+    {
+        rewriter.Detach();
+        var info = Info;
+        var seconds = (Environment.TickCount64 - rewriter.StartedMs) / 1000;
+        if (!ReferenceEquals(rewriter, _rewriter))
+        {
+            TryDeletePath(temp); // abandoned (appendonly turned off meanwhile)
+            return;
+        }
+        _rewriter = null;
+        info.AofRewriteInProgress = false;
+        info.AofLastRewriteTimeSec = seconds;
+        if (error is not null)
+        {
+            _log.LogWarning("Background AOF rewrite failed: {Error}", error.Message);
+            info.AofLastBgrewriteStatus = "err";
+            info.AofRewritesConsecutiveFailures++;
+            TryDeletePath(temp);
+            return;
+        }
+        var baseName = AofFiles.BaseName(Prefix, _rewriteBaseSeq);
+        var final = new AofManifest { Base = new AofFileInfo(baseName, _rewriteBaseSeq, 'b') };
+        if (_writer is not null) final.Incremental.AddRange(_manifest!.Incremental.Where(i => i.Seq >= _rewriteFirstIncrSeq));
+        var keep = final.LoadOrder.Select(f => f.Name).ToHashSet();
+        var obsolete = _obsoleteAfterRewrite.Where(n => !keep.Contains(n)).Distinct().ToList();
+        _manifest = final;
+        _enabling = false;
+        var dir = AppendDir;
+        void Switch()
+        {
+            try
+            {
+                File.Move(temp, Path.Combine(dir, baseName), overwrite: true);
+                AofFiles.WriteManifest(dir, final);
+                foreach (var name in obsolete) TryDeletePath(Path.Combine(dir, name));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.LogWarning("Could not switch to the rewritten AOF: {Error}", e.Message);
+            }
+        }
+        // The manifest switch goes through the writer so it follows the incremental file's own switch.
+        if (_writer is not null) _writer.Enqueue(Switch);
+        else Switch();
+        info.AofLastBgrewriteStatus = "ok";
+        info.AofRewrites++;
+        info.AofRewritesConsecutiveFailures = 0;
+        info.AofBaseSize = size;
+        _rewriteBaseSize = size;
+        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base)", size);
+    }
+
+    private long ComputeSize()
+    {
+        if (_manifest is null) return 0;
+        long total = 0;
+        foreach (var f in _manifest.LoadOrder)
+        {
+            var path = Path.Combine(AppendDir, f.Name);
+            if (File.Exists(path)) total += new FileInfo(path).Length;
+        }
+        return total;
+    }
+
+    private void TryDelete(string name) => TryDeletePath(Path.Combine(AppendDir, name));
+
+    private void TryDeletePath(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _log.LogWarning("Could not delete {Path}: {Error}", path, e.Message); }
+    }
+
+    // ───────────────────────────── dispatcher hooks ─────────────────────────────
+
+    public void OnExecuted(CommandContext ctx) => Propagator.OnExecuted(ctx);
+
+    public void OnCron(long nowMs)
+    {
+        var writer = _writer;
+        var info = Info;
+        if (writer is null) return;
+        info.AofBufferLength = writer.BufferLength;
+        info.AofDelayedFsync = Interlocked.Read(ref writer.DelayedFsyncs);
+        info.AofLastWriteStatus = writer.LastError is null ? "ok" : "err";
+        info.AofCurrentRewriteTimeSec = _rewriter is null ? -1 : (Environment.TickCount64 - _rewriter.StartedMs) / 1000;
+        if (nowMs >= _nextSizeCheckMs)
+        {
+            _nextSizeCheckMs = nowMs + 1000;
+            _currentSize = ComputeSize();
+        }
+        info.AofCurrentSize = _currentSize;
+        // Automatic rewrite by growth (auto-aof-rewrite-percentage / -min-size), as Redis's serverCron.
+        var o = _server.Options;
+        if (_rewriter is null && !_enabling && o.AutoAofRewritePercentage > 0 && _currentSize >= o.AutoAofRewriteMinSize)
+        {
+            var baseSize = Math.Max(1, _rewriteBaseSize);
+            var growth = (_currentSize - baseSize) * 100 / baseSize;
+            if (growth >= o.AutoAofRewritePercentage)
+            {
+                _log.LogInformation("Starting automatic rewriting of AOF on {Growth}% growth", growth);
+                BackgroundRewrite();
+                _rewriteBaseSize = _currentSize; // until it finishes, do not trigger again on the same growth
+            }
+        }
+    }
+
+    public string? RejectCommand(CommandDef command)
+    {
+        if (_writer?.LastError is not { } error) return null;
+        if (!command.Has(CommandFlags.Write) && command.FullName != "ping") return null;
+        return "MISCONF Errors writing to the AOF file: " + error;
+    }
+
+    public bool DeferCompletion(ClientSession client)
+    {
+        var writer = _writer;
+        if (writer is null || client.IsClosed)
+        {
+            client.WaitAofFsync = false;
+            return false;
+        }
+        if ((writer.Policy == AppendFsync.Always || client.WaitAofFsync) && client.AofOffset > writer.SyncedOffset)
+        {
+            writer.AddWaiter(client);
+            return true;
+        }
+        client.WaitAofFsync = false;
+        return false;
+    }
+
+    /// <summary>The client behind AOF loading: replies are dropped.</summary>
+    private sealed class LoaderTransport : IClientTransport
+    {
+        public void RequestFlush() { }
+
+        public void CloseAfterReply() { }
+
+        public string RemoteEndPoint => "";
+
+        public string LocalEndPoint => "";
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StreamServer.Configuration;
+using StreamServer.IntegrationTests.Conformance;
+
+namespace StreamServer.IntegrationTests.Persistence;
+
+internal static class AofTestSupport
+{
+    public static string NewTempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "aoftest-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    public static ServerOptions Options(string dir, string fsync = "always") => new()
+    {
+        Port = 0,
+        Bind = ["127.0.0.1"],
+        Dir = dir,
+        AppendOnly = true,
+        AppendFsync = fsync,
+    };
+
+    /// <summary>Sends a command and returns its reply as RESP text (e.g. "+OK\r\n").</summary>
+    public static async Task<string> Cmd(this RespConnection c, params string[] args)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var reply = await c.RoundTripAsync(args.Select(Encoding.UTF8.GetBytes).ToArray(), cts.Token);
+        return Encoding.UTF8.GetString(reply);
+    }
+
+    public static Task<RespConnection> Connect(int port)
+        => RespConnection.ConnectAsync("127.0.0.1", port, CancellationToken.None);
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public static (int ExitCode, string Output) Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output);
+    }
+
+    public static async Task WaitForPort(int port, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+}
