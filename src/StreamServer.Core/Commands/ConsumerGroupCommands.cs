@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using StreamServer.Execution;
 using StreamServer.Protocol;
@@ -130,6 +131,7 @@ public static class ConsumerGroupCommands
             ctx.Error(Errors.BusyGroup);
             return;
         }
+        ctx.MarkDirty();
         ctx.Reply.Ok();
     }
 
@@ -157,6 +159,7 @@ public static class ConsumerGroupCommands
         else if (!StreamReplies.TryParseId(ctx, 4, 0, out id)) return;
         group.LastDeliveredId = id;
         group.EntriesRead = entriesRead;
+        ctx.MarkDirty();
         ctx.Reply.Ok();
     }
 
@@ -178,6 +181,7 @@ public static class ConsumerGroupCommands
         // Blocked XREADGROUP readers of this group re-run and find it gone: they get NOGROUP. Only the waiters
         // are signalled (Redis's signalKeyAsReady): group changes do not invalidate WATCH.
         ctx.Server.Blocking.KeyTouched(ctx.Db.Index, key);
+        ctx.MarkDirty();
         ctx.Reply.Integer(1);
     }
 
@@ -186,6 +190,7 @@ public static class ConsumerGroupCommands
     {
         if (!TryGetGroupForXGroup(ctx, out _, out var group)) return;
         group.GetOrCreateConsumer(ctx.Arg(4), ctx.NowMs, out var created);
+        if (created) ctx.MarkDirty();
         ctx.Reply.Integer(created ? 1 : 0);
     }
 
@@ -194,6 +199,7 @@ public static class ConsumerGroupCommands
     {
         if (!TryGetGroupForXGroup(ctx, out _, out var group)) return;
         var consumer = group.FindConsumer(ctx.Arg(4));
+        if (consumer is not null) ctx.MarkDirty();
         ctx.Reply.Integer(consumer is null ? 0 : group.DeleteConsumer(consumer));
     }
 
@@ -308,15 +314,21 @@ public static class ConsumerGroupCommands
             }
             // As Redis 7.0: a '>' read that finds nothing and will not block creates no consumer.
             if (!serve && (args.BlockMs < 0 || ctx.InExec)) continue;
-            var consumer = group.GetOrCreateConsumer(consumerName, now, out _);
+            var consumer = group.GetOrCreateConsumer(consumerName, now, out var consumerCreated);
             consumer.SeenTimeMs = now;
+            // Replay gets the effects, not the read (streamPropagateConsumerCreation / XCLAIM / streamPropagateGroupID).
+            ctx.PreventPropagation();
+            if (consumerCreated) PropagateConsumerCreation(ctx, key, groupName, consumerName);
             if (!serve) continue;
 
             served++;
             StreamReplies.StreamKey(reply, key);
             var start = after.TryIncrement(out var next) ? next : after;
-            if (history) WriteHistory(reply, stream, consumer, start, args.Count, now);
-            else WriteNew(reply, stream, group, consumer, start, args.Count, args.NoAck, now);
+            var lastBefore = group.LastDeliveredId;
+            var readBefore = group.EntriesRead;
+            if (history) WriteHistory(ctx, key, reply, stream, group, consumer, start, args.Count, now);
+            else WriteNew(ctx, key, reply, stream, group, consumer, start, args.Count, args.NoAck, now);
+            if (group.LastDeliveredId != lastBefore || group.EntriesRead != readBefore) PropagateGroupId(ctx, key, group);
         }
 
         if (served > 0 || args.BlockMs < 0 || ctx.InExec)
@@ -351,7 +363,7 @@ public static class ConsumerGroupCommands
     }
 
     /// <summary>New entries after <paramref name="start"/> (inclusive): delivered to the consumer, into the PELs unless NOACK.</summary>
-    private static void WriteNew(RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now)
+    private static void WriteNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now)
     {
         var header = reply.BeginDeferred();
         var written = 0;
@@ -360,6 +372,7 @@ public static class ConsumerGroupCommands
         {
             var entry = entries.Current;
             group.DeliverNew(stream, entry.Id, consumer, now, noAck);
+            if (!noAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, pending);
             StreamReplies.Entry(reply, entry);
             written++;
         }
@@ -367,7 +380,7 @@ public static class ConsumerGroupCommands
     }
 
     /// <summary>The consumer's own pending entries from <paramref name="start"/>; deleted ones come back as <c>[id, nil]</c>.</summary>
-    private static void WriteHistory(RespWriter reply, Stream stream, Consumer consumer, StreamId start, long count, long now)
+    private static void WriteHistory(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, long now)
     {
         var header = reply.BeginDeferred();
         var written = 0;
@@ -384,12 +397,41 @@ public static class ConsumerGroupCommands
             {
                 pending.DeliveryTimeMs = now;
                 pending.DeliveryCount++;
+                // Redis does not propagate history reads; we do, so a replayed PEL has the same times and counts.
+                PropagateXClaim(ctx, key, group, pending);
             }
             written++;
             if (!id.TryIncrement(out cursor)) break;
         }
         reply.EndDeferredArray(header, written);
     }
+
+    // ---- propagation (t_stream.c: streamPropagateXCLAIM, streamPropagateGroupID, streamPropagateConsumerCreation) ----
+
+    private static readonly byte[] XClaimName = "XCLAIM"u8.ToArray(), XGroupName = "XGROUP"u8.ToArray(),
+        SetIdName = "SETID"u8.ToArray(), EntriesReadName = "ENTRIESREAD"u8.ToArray(), CreateConsumerName = "CREATECONSUMER"u8.ToArray(),
+        ZeroArg = "0"u8.ToArray(), TimeName = "TIME"u8.ToArray(), RetryCountName = "RETRYCOUNT"u8.ToArray(),
+        ForceName = "FORCE"u8.ToArray(), JustIdName = "JUSTID"u8.ToArray(), LastIdName = "LASTID"u8.ToArray();
+
+    private static byte[] LongBytes(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID group-last-id: recreates one PEL entry.</summary>
+    private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, PendingEntry pending)
+        => PropagateXClaim(ctx, key, group, pending.Consumer.Name, pending.Id, pending.DeliveryTimeMs, pending.DeliveryCount);
+
+    private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, byte[] consumer, StreamId id, long deliveryTime, long deliveryCount)
+        => ctx.AlsoPropagate(XClaimName, key.ToArray(), group.Name.ToArray(), consumer.ToArray(), ZeroArg, StreamReplies.IdBytes(id),
+            TimeName, LongBytes(deliveryTime), RetryCountName, LongBytes(deliveryCount), ForceName, JustIdName,
+            LastIdName, StreamReplies.IdBytes(group.LastDeliveredId));
+
+    /// <summary>XGROUP SETID key group last-id ENTRIESREAD n.</summary>
+    private static void PropagateGroupId(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group)
+        => ctx.AlsoPropagate(XGroupName, SetIdName, key.ToArray(), group.Name.ToArray(), StreamReplies.IdBytes(group.LastDeliveredId),
+            EntriesReadName, LongBytes(group.EntriesRead));
+
+    /// <summary>XGROUP CREATECONSUMER key group consumer.</summary>
+    private static void PropagateConsumerCreation(CommandContext ctx, ReadOnlySpan<byte> key, ReadOnlySpan<byte> group, ReadOnlySpan<byte> consumer)
+        => ctx.AlsoPropagate(XGroupName, CreateConsumerName, key.ToArray(), group.ToArray(), consumer.ToArray());
 
     /// <summary>Writes the live entry <paramref name="id"/> as <c>[id, fields]</c>; false when it no longer exists.</summary>
     private static bool WriteEntry(RespWriter reply, Stream stream, StreamId id)
@@ -423,6 +465,7 @@ public static class ConsumerGroupCommands
             StreamReplies.TryParseId(ctx.Arg(i), 0, strict: true, out var id, out _);
             if (group.Acknowledge(id)) acknowledged++;
         }
+        if (acknowledged > 0) ctx.MarkDirty();
         ctx.Reply.Integer(acknowledged);
     }
 
@@ -598,7 +641,13 @@ public static class ConsumerGroupCommands
             }
         }
 
-        if (lastId > group.LastDeliveredId) group.LastDeliveredId = lastId;
+        ctx.PreventPropagation();
+        var propagateLastId = false;
+        if (lastId > group.LastDeliveredId)
+        {
+            group.LastDeliveredId = lastId;
+            propagateLastId = true;
+        }
         // A bogus time (negative or in the future) means now, as Redis does rather than failing.
         if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
 
@@ -613,7 +662,12 @@ public static class ConsumerGroupCommands
             if (!stream.Contains(id))
             {
                 // The entry is gone (XDEL/trim): its pending entry goes too.
-                if (pending is not null) group.Acknowledge(id);
+                if (pending is not null)
+                {
+                    PropagateXClaim(ctx, ctx.Arg(1), group, pending);
+                    propagateLastId = false; // the XCLAIM carries LASTID
+                    group.Acknowledge(id);
+                }
                 continue;
             }
             var forced = false;
@@ -630,11 +684,14 @@ public static class ConsumerGroupCommands
             consumer ??= group.GetOrCreateConsumer(ctx.Arg(3), now, out _);
             if (forced) pending = group.AddPending(id, consumer, deliveryTime);
             ConsumerGroup.Claim(pending!, consumer, deliveryTime, retryCount, countDelivery: !justId, now);
+            PropagateXClaim(ctx, ctx.Arg(1), group, pending!);
+            propagateLastId = false;
 
             if (justId) StreamReplies.Id(reply, id);
             else WriteEntry(reply, stream, id);
             claimed++;
         }
+        if (propagateLastId) PropagateGroupId(ctx, ctx.Arg(1), group);
         reply.EndDeferredArray(header, claimed);
     }
 
@@ -676,6 +733,15 @@ public static class ConsumerGroupCommands
         var claimed = new List<StreamId>();
         var deleted = new List<StreamId>();
         var nextCursor = group.AutoClaim(stream, start, count, minIdle, ctx.Arg(3), countDelivery: !justId, ctx.NowMs, claimed, deleted);
+
+        // As Redis: not the command, but an XCLAIM per claimed entry and per dropped (deleted) one, which replay
+        // also drops since the entry is missing. The dropped entry's owner is gone by now; the claimer stands in.
+        ctx.PreventPropagation();
+        foreach (var id in deleted) PropagateXClaim(ctx, ctx.Arg(1), group, ctx.Arg(3).ToArray(), id, ctx.NowMs, 0);
+        foreach (var id in claimed)
+        {
+            if (group.Pending.TryGetValue(id, out var pending)) PropagateXClaim(ctx, ctx.Arg(1), group, pending);
+        }
 
         var reply = ctx.Reply;
         reply.Array(3);

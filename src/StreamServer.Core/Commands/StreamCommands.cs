@@ -37,6 +37,11 @@ public static class StreamCommands
         public long Limit;
         public bool NoMkStream;
 
+        // Where the trim arguments are, for the exact form propagated after a '~' trim (0: absent).
+        public int ApproxArg;
+        public int ThresholdArg;
+        public int LimitArg;
+
         // XADD only: where the id is, and what it says.
         public int IdArg;
         public bool IdGiven;
@@ -72,6 +77,8 @@ public static class StreamCommands
                     args.Approx = next[0] == (byte)'~';
                     i++;
                 }
+                args.ApproxArg = args.Approx ? i : 0;
+                args.ThresholdArg = i + 1;
                 if (isMaxLen)
                 {
                     if (!ctx.TryGetLong(i + 1, out args.MaxLen)) return false;
@@ -90,6 +97,7 @@ public static class StreamCommands
                 if (!ctx.TryGetLong(i + 1, out args.Limit)) return false;
                 if (args.Limit < 0) { ctx.Error(Errors.StreamLimitNegative); return false; }
                 limitGiven = true;
+                args.LimitArg = i;
                 i++;
             }
             else if (xadd && ctx.ArgIs(i, "NOMKSTREAM"u8))
@@ -206,6 +214,41 @@ public static class StreamCommands
         StreamReplies.Id(ctx.Reply, id);
 
         if (args.Strategy != TrimStrategy.None) Trim(stream, args);
+
+        // Propagate what replay must do: the generated id instead of '*' / 'ms-*', and an exact trim (xaddCommand).
+        if (!args.IdGiven || !args.SeqGiven || args.Approx)
+            ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, args.IdArg, id));
+    }
+
+    /// <summary>
+    /// The arguments to propagate: copies of the request with the id at <paramref name="idArg"/> (XADD) replaced by
+    /// <paramref name="id"/>, and a '~' trim made exact (streamRewriteApproxSpecifier/streamRewriteTrimArgument):
+    /// '=' with MAXLEN the length left, or MINID the first entry left. LIMIT is dropped, as a loading Redis ignores it.
+    /// </summary>
+    private static ReadOnlyMemory<byte>[] DeterministicArgs(CommandContext ctx, Stream stream, in AddTrimArgs args, int idArg, StreamId id)
+    {
+        var result = new List<ReadOnlyMemory<byte>>(ctx.ArgCount);
+        for (var i = 0; i < ctx.ArgCount; i++)
+        {
+            if (args.Approx && args.LimitArg != 0 && (i == args.LimitArg || i == args.LimitArg + 1)) continue;
+            if (idArg != 0 && i == idArg) result.Add(StreamReplies.IdBytes(id));
+            else if (args.Approx && i == args.ApproxArg) result.Add("="u8.ToArray());
+            else if (args.Approx && i == args.ThresholdArg)
+            {
+                result.Add(args.Strategy == TrimStrategy.MaxLen
+                    ? System.Text.Encoding.ASCII.GetBytes(stream.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    : StreamReplies.IdBytes(FirstLiveIdOrMax(stream)));
+            }
+            else result.Add(ctx.ArgMemory(i).ToArray());
+        }
+        return [.. result];
+    }
+
+    /// <summary>streamGetEdgeID(first): the oldest entry's id, or the maximum id when the stream is empty.</summary>
+    private static StreamId FirstLiveIdOrMax(Stream stream)
+    {
+        var it = stream.Range(StreamId.Min, StreamId.Max, 1);
+        return it.MoveNext() ? it.Current.Id : StreamId.Max;
     }
 
     private static string AddError(StreamAddStatus status) => status switch
@@ -230,7 +273,11 @@ public static class StreamCommands
         if (stream is not null)
         {
             removed = Trim(stream, args);
-            if (removed > 0) ctx.Db.Touch(key);
+            if (removed > 0)
+            {
+                ctx.Db.Touch(key);
+                if (args.Approx) ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, 0, default));
+            }
         }
         ctx.Reply.Integer(removed);
     }

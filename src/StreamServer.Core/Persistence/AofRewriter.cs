@@ -20,6 +20,7 @@ public static class RewriteEmitters
         [RedisType.String] = new StringEmitter(),
         [RedisType.Set] = new SetEmitter(),
         [RedisType.Hash] = new HashEmitter(),
+        [RedisType.Stream] = StreamRewriteEmitter.Instance,
     };
 
     public static void Register(RedisType type, IRewriteEmitter emitter) => Emitters[type] = emitter;

@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using StreamServer.Storage;
+using StreamServer.Storage.Streams;
+using Stream = StreamServer.Storage.Streams.Stream;
+
+namespace StreamServer.Persistence;
+
+/// <summary>
+/// A stream as the commands that recreate it (Redis's rewriteStreamObject in aof.c): an XADD per entry (or
+/// <c>XADD key MAXLEN 0 0-1 x y</c> for an empty stream), <c>XSETID key last-id ENTRIESADDED n MAXDELETEDID id</c>,
+/// then per group <c>XGROUP CREATE key group last-id ENTRIESREAD n</c>, per consumer either an XCLAIM … JUSTID FORCE
+/// per pending entry or <c>XGROUP CREATECONSUMER</c> when it has none.
+/// </summary>
+public sealed class StreamRewriteEmitter : IRewriteEmitter
+{
+    public static readonly StreamRewriteEmitter Instance = new();
+
+    public void Emit(IBufferWriter<byte> output, byte[] key, RedisObject value)
+    {
+        var stream = (Stream)value;
+        Span<byte> id = stackalloc byte[StreamId.MaxFormattedLength];
+        if (stream.Length > 0)
+        {
+            foreach (var entry in stream.Range(StreamId.Min, StreamId.Max))
+            {
+                RespEncoder.WriteArrayHeader(output, 3 + 2 * entry.FieldCount);
+                RespEncoder.WriteBulk(output, "XADD"u8);
+                RespEncoder.WriteBulk(output, key);
+                RespEncoder.WriteBulk(output, Format(entry.Id, id));
+                foreach (var pair in entry.Fields)
+                {
+                    RespEncoder.WriteBulk(output, pair.Field);
+                    RespEncoder.WriteBulk(output, pair.Value);
+                }
+            }
+        }
+        else
+        {
+            RespEncoder.WriteCommand(output, "XADD"u8.ToArray(), key, "MAXLEN"u8.ToArray(), "0"u8.ToArray(), "0-1"u8.ToArray(), "x"u8.ToArray(), "y"u8.ToArray());
+        }
+
+        RespEncoder.WriteArrayHeader(output, 7);
+        RespEncoder.WriteBulk(output, "XSETID"u8);
+        RespEncoder.WriteBulk(output, key);
+        RespEncoder.WriteBulk(output, Format(stream.LastId, id));
+        RespEncoder.WriteBulk(output, "ENTRIESADDED"u8);
+        RespEncoder.WriteBulk(output, stream.EntriesAdded);
+        RespEncoder.WriteBulk(output, "MAXDELETEDID"u8);
+        RespEncoder.WriteBulk(output, Format(stream.MaxDeletedId, id));
+
+        if (stream.Groups.Count == 0) return;
+        foreach (var group in stream.Groups.InOrder())
+        {
+            RespEncoder.WriteArrayHeader(output, 7);
+            RespEncoder.WriteBulk(output, "XGROUP"u8);
+            RespEncoder.WriteBulk(output, "CREATE"u8);
+            RespEncoder.WriteBulk(output, key);
+            RespEncoder.WriteBulk(output, group.Name);
+            RespEncoder.WriteBulk(output, Format(group.LastDeliveredId, id));
+            RespEncoder.WriteBulk(output, "ENTRIESREAD"u8);
+            RespEncoder.WriteBulk(output, group.EntriesRead);
+
+            foreach (var consumer in group.ConsumersInOrder())
+            {
+                if (consumer.Pending.Count == 0)
+                {
+                    RespEncoder.WriteArrayHeader(output, 5);
+                    RespEncoder.WriteBulk(output, "XGROUP"u8);
+                    RespEncoder.WriteBulk(output, "CREATECONSUMER"u8);
+                    RespEncoder.WriteBulk(output, key);
+                    RespEncoder.WriteBulk(output, group.Name);
+                    RespEncoder.WriteBulk(output, consumer.Name);
+                    continue;
+                }
+                foreach (var (pendingId, pending) in consumer.Pending)
+                {
+                    // rioWriteStreamPendingEntry: XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE
+                    RespEncoder.WriteArrayHeader(output, 12);
+                    RespEncoder.WriteBulk(output, "XCLAIM"u8);
+                    RespEncoder.WriteBulk(output, key);
+                    RespEncoder.WriteBulk(output, group.Name);
+                    RespEncoder.WriteBulk(output, consumer.Name);
+                    RespEncoder.WriteBulk(output, "0"u8);
+                    RespEncoder.WriteBulk(output, Format(pendingId, id));
+                    RespEncoder.WriteBulk(output, "TIME"u8);
+                    RespEncoder.WriteBulk(output, pending.DeliveryTimeMs);
+                    RespEncoder.WriteBulk(output, "RETRYCOUNT"u8);
+                    RespEncoder.WriteBulk(output, pending.DeliveryCount);
+                    RespEncoder.WriteBulk(output, "JUSTID"u8);
+                    RespEncoder.WriteBulk(output, "FORCE"u8);
+                }
+            }
+        }
+    }
+
+    private static ReadOnlySpan<byte> Format(StreamId id, Span<byte> buffer)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"{id.Ms}-{id.Seq}");
+        var n = Encoding.ASCII.GetBytes(text, buffer);
+        return buffer[..n];
+    }
+}
