@@ -232,33 +232,12 @@ public sealed class ConfigRegistry
         var value = p.Get();
         return p.Kind switch
         {
-            ConfigKind.String => $"{p.Name} {Quote(value)}",
+            ConfigKind.String => $"{p.Name} {ConfigLoader.Repr(value)}",
             ConfigKind.Tokens => value.Length == 0 ? $"{p.Name} \"\"" : $"{p.Name} {value}",
             _ => $"{p.Name} {value}",
         };
     }
 
-    /// <summary>Redis's sdscatrepr: a double-quoted string with C escapes.</summary>
-    private static string Quote(string value)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < ' ' || c == 127) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
 
     private void Add(string name, Func<string> get, Func<string, string?>? set, bool immutable = false, ConfigKind kind = ConfigKind.String, bool inert = false)
         => _parameters[name] = new ConfigParameter(name, get, set, immutable || set is null, kind, inert);
