@@ -119,6 +119,66 @@ def wake_latency(port, rounds):
     return samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
 
 
+def group_loop(port, pid, entries, in_flight):
+    """Consumers in a group: each round sends XACK of its previous batch and XREADGROUP COUNT 10 > together.
+    Returns (entries/s, server CPU µs per entry). The client is Python for both servers: compare the ratios."""
+    import asyncio
+    subprocess.run(["redis-cli", "-p", str(port), "del", "gl"], capture_output=True)
+    subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(entries), "-c", "10", "-P", "64", "-q",
+                    "XADD", "gl", "*", "user", "1234", "amount", "42"], capture_output=True, timeout=900)
+    subprocess.run(["redis-cli", "-p", str(port), "xgroup", "create", "gl", "g", "0"], capture_output=True)
+
+    def enc(*args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        return out
+
+    async def read_value(r):
+        line = await r.readline()
+        t = line[:1]
+        if t in b"+-:_,#":
+            return line
+        if t == b"$":
+            n = int(line[1:-2])
+            return None if n < 0 else (await r.readexactly(n + 2))[:-2]
+        if t in b"*%~>":
+            n = int(line[1:-2])
+            if n < 0:
+                return None
+            return [await read_value(r) for _ in range(n * (2 if t == b"%" else 1))]
+        raise RuntimeError(line)
+
+    async def consumer(i, totals):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        previous = []
+        while True:
+            msg = b""
+            if previous:
+                msg += enc("XACK", "gl", "g", *previous)
+            msg += enc("XREADGROUP", "GROUP", "g", f"c{i}", "COUNT", 10, "STREAMS", "gl", ">")
+            w.write(msg)
+            if previous:
+                await read_value(r)
+            reply = await read_value(r)
+            if not reply:
+                break
+            previous = [e[0] for e in reply[0][1]]
+            totals[0] += len(previous)
+        w.close()
+
+    async def run():
+        totals = [0]
+        await asyncio.gather(*(consumer(i, totals) for i in range(in_flight)))
+        return totals[0]
+
+    c0, t0 = cpu_seconds(pid), time.perf_counter()
+    done = asyncio.run(run())
+    c1, t1 = cpu_seconds(pid), time.perf_counter()
+    return done / (t1 - t0), (c1 - c0) * 1e6 / max(done, 1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200000)
@@ -127,6 +187,7 @@ def main():
     ap.add_argument("--tests", default="ping,set,get,incr")
     ap.add_argument("--memory", type=int, default=0, help="also measure memory per stream/pending entry for N entries")
     ap.add_argument("--wake", type=int, default=0, help="also measure XREAD BLOCK wake-up latency over N rounds")
+    ap.add_argument("--group-loop", type=int, default=0, help="also run the consumer-group loop over N entries (1 and 8 in flight)")
     ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
     a = ap.parse_args()
 
@@ -167,6 +228,15 @@ def main():
             o, r = wake_latency(ours_port, a.wake), wake_latency(redis_port, a.wake)
             print(f"| p50 | {o[0]:.0f} | {r[0]:.0f} | {o[0] / r[0]:.2f} |")
             print(f"| p99 | {o[1]:.0f} | {r[1]:.0f} | {o[1] / r[1]:.2f} |")
+        if a.group_loop:
+            print()
+            print(f"| group loop (XREADGROUP COUNT 10 + XACK, {a.group_loop:,} entries) | in flight | ours entries/s | redis entries/s | ratio | ours CPU µs/entry | redis CPU µs/entry | CPU ratio |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|")
+            for n in (1, 8):
+                o = group_loop(ours_port, ours.pid, a.group_loop, n)
+                r = group_loop(redis_port, redis.pid, a.group_loop, n)
+                print(f"| | {n} | {o[0]:,.0f} | {r[0]:,.0f} | {o[0] / r[0]:.2f} | {o[1]:.2f} | {r[1]:.2f} | {o[1] / r[1]:.2f} |")
+                sys.stdout.flush()
         if a.memory:
             print()
             print(f"| memory ({a.memory:,} entries `user 1234 amount 42`) | ours B | redis B | ratio |")
