@@ -109,7 +109,15 @@ def wake_latency(port, rounds):
     samples = []
     for i in range(rounds):
         reader.sendall(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$4\r\nwake\r\n$1\r\n$\r\n")
-        time.sleep(0.002)  # let the reader block
+        # Wait until the server has parked the reader, or an XADD could overtake the XREAD ('$' would then wait
+        # for the next entry and the round would hang).
+        while True:
+            writer.sendall(b"*2\r\n$4\r\nINFO\r\n$7\r\nclients\r\n")
+            info = b""
+            while not info.endswith(b"\r\n") or info.count(b"\r\n") < 2 or len(info) < int(info[1:info.index(b"\r\n")]) + info.index(b"\r\n") + 4:
+                info += writer.recv(65536)
+            if b"blocked_clients:1" in info:
+                break
         t0 = time.perf_counter()
         writer.sendall(b"*5\r\n$4\r\nXADD\r\n$4\r\nwake\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n")
         reader.recv(65536)
