@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace StreamServer.Tests;
 
+[Collection(MemoryMeasurementCollection.Name)]
 public class RadixTreeTests(ITestOutputHelper output)
 {
     private static StreamId Id(ulong ms, ulong seq) => new(ms, seq);

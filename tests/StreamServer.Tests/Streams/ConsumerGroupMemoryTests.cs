@@ -6,6 +6,7 @@ using Stream = StreamServer.Storage.Streams.Stream;
 
 namespace StreamServer.Tests.Streams;
 
+[Collection(MemoryMeasurementCollection.Name)]
 public class ConsumerGroupMemoryTests(ITestOutputHelper output)
 {
     /// <summary>Redis 7.0 spends 84 bytes per pending entry (a million entries read by XREADGROUP, not acknowledged).</summary>

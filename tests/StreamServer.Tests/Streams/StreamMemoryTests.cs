@@ -5,6 +5,7 @@ using Stream = StreamServer.Storage.Streams.Stream;
 
 namespace StreamServer.Tests.Streams;
 
+[Collection(MemoryMeasurementCollection.Name)]
 public class StreamMemoryTests(ITestOutputHelper output)
 {
     /// <summary>Redis 7.0 holds a million <c>user 1234 amount 42</c> entries in 15.7 bytes each.</summary>
