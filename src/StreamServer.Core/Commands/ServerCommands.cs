@@ -1414,7 +1414,7 @@ public static class ServerCommands
 
         public PersistenceInfo Persistence { get; } = new() { LastSaveUnixSeconds = server.StartTimeMs / 1000 };
 
-        public string ReplicationId { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        public string ReplicationId { get; } = ServerContext.NewRandomHexId();
 
         public Func<long>? ExternalMemory { get; set; }
 

@@ -21,7 +21,7 @@ public sealed class ServerContext
         Clock = clock ?? SystemClock.Instance;
         Keyspace = new Keyspace(options.Databases, Clock);
         StartTimeMs = Clock.NowMs;
-        RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        RunId = NewRandomHexId();
         Blocking = new BlockingRegistry(this);
         Watches = new WatchRegistry();
         foreach (var db in Keyspace.Databases)
@@ -76,6 +76,17 @@ public sealed class ServerContext
 
     /// <summary>Set by SHUTDOWN: the host stops accepting, lets in-flight batches finish, and exits.</summary>
     public Action<bool>? ShutdownRequested { get; set; }
+
+    /// <summary>
+    /// 40 random hex characters (run_id, master_replid). Like Redis's getRandomHexChars these need no cryptographic
+    /// strength, and avoiding RandomNumberGenerator keeps OpenSSL from loading at start-up (NativeAOT start time).
+    /// </summary>
+    public static string NewRandomHexId()
+    {
+        Span<byte> bytes = stackalloc byte[20];
+        Random.Shared.NextBytes(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
 
     /// <summary>Thread-safe: ids are allocated by connections as they are accepted.</summary>
     public long NextClientId() => Interlocked.Increment(ref _nextClientId);
