@@ -9,12 +9,9 @@ namespace StreamServer.Execution;
 /// </summary>
 public sealed class BlockingRegistry
 {
-    private readonly ServerContext _server;
     private readonly Dictionary<int, Dictionary<byte[], LinkedList<ClientSession>>> _waiters = [];
     private readonly List<(int Db, byte[] Key)> _ready = [];
     private readonly HashSet<ClientSession> _blocked = [];
-
-    public BlockingRegistry(ServerContext server) => _server = server;
 
     /// <summary>INFO blocked_clients.</summary>
     public int BlockedCount => _blocked.Count;

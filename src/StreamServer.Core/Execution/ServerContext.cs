@@ -22,7 +22,7 @@ public sealed class ServerContext
         Keyspace = new Keyspace(options.Databases, Clock);
         StartTimeMs = Clock.NowMs;
         RunId = NewRandomHexId();
-        Blocking = new BlockingRegistry(this);
+        Blocking = new BlockingRegistry();
         Watches = new WatchRegistry();
         foreach (var db in Keyspace.Databases)
         {

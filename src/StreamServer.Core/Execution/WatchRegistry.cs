@@ -45,17 +45,4 @@ public sealed class WatchRegistry
         if (!keys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var clients)) return;
         foreach (var c in clients) c.WatchDirty = true;
     }
-
-    /// <summary>FLUSHDB / FLUSHALL / SWAPDB touch every watched key of the database (-1: all databases).</summary>
-    public void TouchAll(int db)
-    {
-        foreach (var (d, keys) in _byDb)
-        {
-            if (db != -1 && d != db) continue;
-            foreach (var clients in keys.Values)
-            {
-                foreach (var c in clients) c.WatchDirty = true;
-            }
-        }
-    }
 }

@@ -63,13 +63,6 @@ public sealed class Database
         return value;
     }
 
-    /// <summary>The stored key bytes for a live key (to reuse rather than copy).</summary>
-    public bool TryGetKey(ReadOnlySpan<byte> key, out byte[] actualKey)
-    {
-        if (Get(key) is null) { actualKey = []; return false; }
-        return _entriesBySpan.TryGetValue(key, out actualKey!, out _);
-    }
-
     public bool Exists(ReadOnlySpan<byte> key) => Get(key) is not null;
 
     /// <summary>True when the key is present but its time has run out; removes nothing (safe while enumerating <see cref="Entries"/>).</summary>
