@@ -6,10 +6,16 @@ using StreamServer.Protocol;
 namespace StreamServer.Execution;
 
 /// <summary>
-/// The one thread that runs commands (design.md "Dispatcher mechanics"). Connections post whole batches; the
-/// dispatcher drains everything queued per wake-up, runs each batch, completes it, then serves clients blocked
-/// on keys that became ready, expires keys and times out blocked clients. Nothing else touches the keyspace.
+/// Runs commands one at a time (design.md "Dispatcher mechanics"). Connections post whole batches; the dispatcher
+/// drains everything queued per wake-up, runs each batch, completes it, then serves clients blocked on keys that
+/// became ready, expires keys and times out blocked clients. Nothing else touches the keyspace.
 /// </summary>
+/// <remarks>
+/// A batch posted while the dispatcher is idle runs at once on the posting thread (the socket engine's epoll
+/// thread) instead of waking the dispatcher thread: the same mutual exclusion (one run lock, never two batches
+/// at a time, queued work first), without a futex wake-up and a context switch per request — Redis's one event
+/// loop. The dispatcher thread keeps the queue, the cron and block deadlines (docs/design-notes.md, note 10).
+/// </remarks>
 public sealed class Dispatcher : IDisposable
 {
     private readonly ServerContext _server;
@@ -20,7 +26,21 @@ public sealed class Dispatcher : IDisposable
     private readonly ILogger _log;
     private readonly List<ClientSession> _scratchClients = [];
     private int _sleeping;
+    private long _plannedWakeMs = long.MaxValue;
+    private int _wakeRequests;
     private volatile bool _stopping;
+
+    /// <summary>Held while commands run, on whichever thread runs them.</summary>
+    private readonly Lock _runLock = new();
+
+    /// <summary>1 while a thread runs work under <see cref="_runLock"/> (runs do not nest: a post from inside one is queued).</summary>
+    private int _running;
+
+    /// <summary>Threads that must never run commands (the AOF writer) post to the queue only.</summary>
+    [ThreadStatic] private static bool t_queueOnly;
+
+    /// <summary>Marks the calling thread as one that posts batches to the queue but never runs them itself.</summary>
+    public static void QueueOnlyOnThisThread() => t_queueOnly = true;
     private long _nextCronMs;
 
     public Dispatcher(ServerContext server)
@@ -37,10 +57,51 @@ public sealed class Dispatcher : IDisposable
     /// <summary>Hooks run after each command that wrote (AOF propagation plugs in here).</summary>
     public ICommandObserver? Observer { get; set; }
 
-    public void Start() => _thread.Start();
+    /// <summary>
+    /// Posts a client whose <see cref="ClientSession.Requests"/> are ready to run: runs it now on the calling thread
+    /// when nothing else is running or queued, else queues it for the dispatcher thread. Any thread.
+    /// </summary>
+    public void Post(ClientSession client)
+    {
+        if (!TryRunInline(client)) Enqueue(client);
+    }
 
-    /// <summary>Posts a client whose <see cref="ClientSession.Requests"/> are ready to run. Any thread.</summary>
-    public void Post(ClientSession client) => Enqueue(client);
+    private bool TryRunInline(ClientSession client)
+    {
+        if (t_queueOnly || _stopping || !_started || !_queue.IsEmpty || Volatile.Read(ref _running) == 1) return false;
+        if (!_runLock.TryEnter()) return false;
+        var earlierDeadline = false;
+        try
+        {
+            if (_running == 1 || _stopping) return false; // a post from inside a run (the batch's continuation)
+            _running = 1;
+            try
+            {
+                RunBatch(client);
+                AfterWork();
+                DrainQueue();
+                // A client blocked here with a deadline before the dispatcher's planned wake-up must not wait for it.
+                earlierDeadline = _server.Blocking.BlockedCount > 0 && _server.Blocking.NextDeadline() < _plannedWakeMs;
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Inline batch error");
+            }
+            finally
+            {
+                Volatile.Write(ref _running, 0);
+            }
+        }
+        finally
+        {
+            _runLock.Exit();
+        }
+        if (earlierDeadline) Interlocked.Increment(ref _wakeRequests);
+        // Full fence, then look: work queued while this run held the lock did not wake the dispatcher.
+        Interlocked.MemoryBarrier();
+        if (earlierDeadline || !_queue.IsEmpty) _wake.Set();
+        return true;
+    }
 
     /// <summary>Runs <paramref name="action"/> on the dispatcher thread (connect/disconnect bookkeeping). Any thread.</summary>
     public void Post(Action action) => Enqueue(action);
@@ -60,15 +121,32 @@ public sealed class Dispatcher : IDisposable
     private void Enqueue(object work)
     {
         _queue.Enqueue(work);
-        // Full fence between the enqueue and the read of the flag: pairs with the one in Sleep.
-        if (Interlocked.CompareExchange(ref _sleeping, 0, 0) == 1) _wake.Set();
+        // Full fence between the enqueue and the reads of the flags: pairs with the ones in Sleep and TryRunInline.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _running) == 1) return; // the running thread drains the queue or wakes the dispatcher
+        if (Volatile.Read(ref _sleeping) == 1) _wake.Set();
+    }
+
+    private bool _started;
+
+    public void Start()
+    {
+        _thread.Start();
+        _started = true;
     }
 
     public void Stop()
     {
         _stopping = true;
         _wake.Set();
-        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(10));
+        if (Thread.CurrentThread == _thread) return;
+        _thread.Join(TimeSpan.FromSeconds(10));
+        // Wait out a batch running inline on another thread, so nothing runs after Stop returns.
+        if (!_runLock.IsHeldByCurrentThread)
+        {
+            _runLock.Enter();
+            _runLock.Exit();
+        }
     }
 
     public void Dispose()
@@ -83,18 +161,27 @@ public sealed class Dispatcher : IDisposable
         {
             try
             {
-                while (_queue.TryDequeue(out var work))
+                long wakeAt;
+                int wakeRequests;
+                _runLock.Enter();
+                Volatile.Write(ref _running, 1);
+                try
                 {
-                    if (work is ClientSession client) RunBatch(client);
-                    else ((Action)work)();
-                    if (_server.Blocking.HasReadyKeys) ServeReadyClients();
-                    if (_server.PendingResumes.Count > 0) ResumeReleasedClients();
+                    DrainQueue();
+                    var now = _server.Clock.NowMs;
+                    if (now >= _nextCronMs) Cron(now);
+                    // Sleep wakes at the earliest block deadline, which may come before the next cron tick.
+                    else if (_server.Blocking.BlockedCount > 0 && now >= _server.Blocking.NextDeadline()) TimeoutBlockedClients(now);
+                    wakeAt = Math.Min(_nextCronMs, _server.Blocking.NextDeadline());
+                    Volatile.Write(ref _plannedWakeMs, wakeAt);
+                    wakeRequests = Volatile.Read(ref _wakeRequests);
                 }
-                var now = _server.Clock.NowMs;
-                if (now >= _nextCronMs) Cron(now);
-                // Sleep wakes at the earliest block deadline, which may come before the next cron tick.
-                else if (_server.Blocking.BlockedCount > 0 && now >= _server.Blocking.NextDeadline()) TimeoutBlockedClients(now);
-                Sleep();
+                finally
+                {
+                    Volatile.Write(ref _running, 0);
+                    _runLock.Exit();
+                }
+                Sleep(wakeAt, wakeRequests);
             }
             catch (Exception e)
             {
@@ -103,17 +190,35 @@ public sealed class Dispatcher : IDisposable
         }
     }
 
-    private void Sleep()
+    /// <summary>Runs everything queued (under the run lock).</summary>
+    private void DrainQueue()
+    {
+        while (_queue.TryDequeue(out var work))
+        {
+            if (work is ClientSession client) RunBatch(client);
+            else ((Action)work)();
+            AfterWork();
+        }
+    }
+
+    /// <summary>What follows every batch: clients blocked on keys that became ready, clients released meanwhile.</summary>
+    private void AfterWork()
+    {
+        if (_server.Blocking.HasReadyKeys) ServeReadyClients();
+        if (_server.PendingResumes.Count > 0) ResumeReleasedClients();
+    }
+
+    /// <summary>Sleeps until <paramref name="until"/> (computed under the run lock) or a wake-up.</summary>
+    private void Sleep(long until, int wakeRequests)
     {
         _wake.Reset();
         Interlocked.Exchange(ref _sleeping, 1);
-        if (!_queue.IsEmpty || _stopping)
+        if (!_queue.IsEmpty || _stopping || Volatile.Read(ref _wakeRequests) != wakeRequests)
         {
             Volatile.Write(ref _sleeping, 0);
             return;
         }
         var now = _server.Clock.NowMs;
-        var until = Math.Min(_nextCronMs, _server.Blocking.NextDeadline());
         var wait = (int)Math.Clamp(until - now, 0, 1000);
         if (wait > 0) _wake.Wait(wait);
         Volatile.Write(ref _sleeping, 0);

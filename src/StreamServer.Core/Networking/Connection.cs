@@ -12,7 +12,7 @@ namespace StreamServer.Networking;
 /// send the replies, advance, repeat. Replies written outside a batch (pub/sub messages, a blocked client served
 /// later) are sent through <see cref="RequestFlush"/>; one flush runs at a time.
 /// </summary>
-public sealed class Connection : IClientTransport, IThreadPoolWorkItem
+public sealed class Connection : IClientTransport
 {
     private readonly IDuplexPipe _transport;
     private readonly Dispatcher _dispatcher;
@@ -212,7 +212,10 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
                         Session.IsClosed = true;
                         _dispatcher.ResumeAfterUnblock(Session);
                     }
-                    return true;
+                    // Gone from the client list in the same step as from the blocked ones, as Redis's freeClient
+                    // (INFO must never count a client that is neither blocked nor connected); the final
+                    // Unregister repeats this harmlessly.
+                    return Unregister();
                 }).ConfigureAwait(false);
                 await unparked.ConfigureAwait(false);
                 return (false, null);
@@ -262,13 +265,15 @@ public sealed class Connection : IClientTransport, IThreadPoolWorkItem
         _transport.Input.CancelPendingRead();
     }
 
+    /// <summary>
+    /// Sends what was written outside a batch (a served blocked client, a pub/sub message) from the calling thread,
+    /// usually the dispatcher, as Redis writes from its event loop; a flush already running picks it up instead.
+    /// </summary>
     public void RequestFlush()
     {
         Volatile.Write(ref _flushWanted, 1);
-        if (Interlocked.CompareExchange(ref _flushGate, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (Interlocked.CompareExchange(ref _flushGate, 1, 0) == 0) _ = RunFlushLoopAsync();
     }
-
-    void IThreadPoolWorkItem.Execute() => _ = RunFlushLoopAsync();
 
     private async Task RunFlushLoopAsync()
     {

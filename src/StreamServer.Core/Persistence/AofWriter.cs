@@ -164,6 +164,9 @@ public sealed class AofWriter : IDisposable
 
     private void Run()
     {
+        // Batches completed here after their fsync resume their connections on this thread; their next batches go
+        // to the dispatcher's queue rather than running on the writer thread.
+        Execution.Dispatcher.QueueOnlyOnThisThread();
         while (true)
         {
             long upTo;
