@@ -263,7 +263,8 @@ public static class ConsumerGroupCommands
 
     // ---- XREADGROUP --------------------------------------------------------------------------------------
 
-    // XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+    // XREADGROUP GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds]
+    //            [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]
     private static void XReadGroup(CommandContext ctx)
     {
         if (!StreamReplies.TryParseReadArgs(ctx, xreadgroup: true, out var args)) return;
@@ -299,8 +300,10 @@ public static class ConsumerGroupCommands
         var now = ctx.NowMs;
         var header = StreamReplies.BeginStreams(reply);
         var served = 0;
+        var budget = new StreamReplies.ReadBudget(args);
         for (var i = 0; i < args.KeyCount; i++)
         {
+            if (budget.Exhausted) break;
             var key = ctx.Arg(args.FirstKey + i);
             var stream = (Stream)ctx.Db.Get(key)!;
             var group = groups[i];
@@ -326,8 +329,8 @@ public static class ConsumerGroupCommands
             var start = after.TryIncrement(out var next) ? next : after;
             var lastBefore = group.LastDeliveredId;
             var readBefore = group.EntriesRead;
-            if (history) WriteHistory(ctx, key, reply, stream, group, consumer, start, args.Count, now);
-            else WriteNew(ctx, key, reply, stream, group, consumer, start, args.Count, args.NoAck, now);
+            if (history) WriteHistory(ctx, key, reply, stream, group, consumer, start, args.Count, now, ref budget);
+            else WriteNew(ctx, key, reply, stream, group, consumer, start, args.Count, args.NoAck, now, ref budget);
             if (group.LastDeliveredId != lastBefore || group.EntriesRead != readBefore) PropagateGroupId(ctx, key, group);
         }
 
@@ -363,12 +366,13 @@ public static class ConsumerGroupCommands
     }
 
     /// <summary>New entries after <paramref name="start"/> (inclusive): delivered to the consumer, into the PELs unless NOACK.</summary>
-    private static void WriteNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now)
+    private static void WriteNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now,
+        ref StreamReplies.ReadBudget budget)
     {
         var header = reply.BeginDeferred();
         var written = 0;
         var entries = stream.Range(start, StreamId.Max, count);
-        while (entries.MoveNext())
+        while (entries.MoveNext() && budget.TryTake(entries.Current))
         {
             var entry = entries.Current;
             group.DeliverNew(stream, entry.Id, consumer, now, noAck);
@@ -380,15 +384,17 @@ public static class ConsumerGroupCommands
     }
 
     /// <summary>The consumer's own pending entries from <paramref name="start"/>; deleted ones come back as <c>[id, nil]</c>.</summary>
-    private static void WriteHistory(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, long now)
+    private static void WriteHistory(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, long now,
+        ref StreamReplies.ReadBudget budget)
     {
         var header = reply.BeginDeferred();
         var written = 0;
         var cursor = start;
         while ((count == 0 || written < count) && consumer.Pending.SeekCeiling(cursor, out var id, out var pending))
         {
-            if (!WriteEntry(reply, stream, id))
+            if (!WriteEntry(reply, stream, id, ref budget, out var overBudget))
             {
+                if (overBudget) break;
                 reply.Array(2);
                 StreamReplies.Id(reply, id);
                 reply.NullArray();
@@ -432,6 +438,24 @@ public static class ConsumerGroupCommands
     /// <summary>XGROUP CREATECONSUMER key group consumer.</summary>
     private static void PropagateConsumerCreation(CommandContext ctx, ReadOnlySpan<byte> key, ReadOnlySpan<byte> group, ReadOnlySpan<byte> consumer)
         => ctx.AlsoPropagate(XGroupName, CreateConsumerName, key.ToArray(), group.ToArray(), consumer.ToArray());
+
+    /// <summary>
+    /// As <see cref="WriteEntry(RespWriter, Stream, StreamId)"/> within MAXCOUNT/MAXSIZE: <paramref name="overBudget"/>
+    /// (nothing written) when the entry does not fit. A deleted entry (<c>[id, nil]</c>) is written while any budget is left.
+    /// </summary>
+    private static bool WriteEntry(RespWriter reply, Stream stream, StreamId id, ref StreamReplies.ReadBudget budget, out bool overBudget)
+    {
+        var it = stream.Range(id, id, 1);
+        if (!it.MoveNext())
+        {
+            overBudget = budget.Exhausted;
+            return false;
+        }
+        overBudget = !budget.TryTake(it.Current);
+        if (overBudget) return false;
+        StreamReplies.Entry(reply, it.Current);
+        return true;
+    }
 
     /// <summary>Writes the live entry <paramref name="id"/> as <c>[id, fields]</c>; false when it no longer exists.</summary>
     private static bool WriteEntry(RespWriter reply, Stream stream, StreamId id)

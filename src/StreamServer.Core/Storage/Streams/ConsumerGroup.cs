@@ -100,6 +100,9 @@ public sealed class ConsumerGroup
         consumer.ActiveTimeMs = nowMs;
     }
 
+    /// <summary>Whether <paramref name="id"/> is in the group PEL.</summary>
+    public bool IsPending(StreamId id) => Pending.TryGetValue(id, out _);
+
     /// <summary>XACK of one id: removes it from both PELs; false when it was not pending.</summary>
     public bool Acknowledge(StreamId id)
     {
@@ -237,6 +240,9 @@ public sealed class ConsumerGroups
 
     public bool Remove(ReadOnlySpan<byte> name)
         => _byName is not null && _byName.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(name);
+
+    /// <summary>Every group, in no particular order.</summary>
+    public IEnumerable<ConsumerGroup> All => _byName is null ? [] : _byName.Values;
 
     /// <summary>Groups in name order, as XINFO lists them.</summary>
     public List<ConsumerGroup> InOrder()
