@@ -376,7 +376,7 @@ public static class ConsumerGroupCommands
         {
             var entry = entries.Current;
             group.DeliverNew(stream, entry.Id, consumer, now, noAck);
-            if (!noAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, pending);
+            if (!noAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
             StreamReplies.Entry(reply, entry);
             written++;
         }
@@ -390,7 +390,7 @@ public static class ConsumerGroupCommands
         var header = reply.BeginDeferred();
         var written = 0;
         var cursor = start;
-        while ((count == 0 || written < count) && consumer.Pending.SeekCeiling(cursor, out var id, out var pending))
+        while ((count == 0 || written < count) && consumer.Pending.SeekCeiling(cursor, out var id, out _))
         {
             if (!WriteEntry(reply, stream, id, ref budget, out var overBudget))
             {
@@ -401,10 +401,11 @@ public static class ConsumerGroupCommands
             }
             else
             {
+                ref var pending = ref group.Pending.GetValueRefOrNullRef(id);
                 pending.DeliveryTimeMs = now;
                 pending.DeliveryCount++;
                 // Redis does not propagate history reads; we do, so a replayed PEL has the same times and counts.
-                PropagateXClaim(ctx, key, group, pending);
+                PropagateXClaim(ctx, key, group, id, pending);
             }
             written++;
             if (!id.TryIncrement(out cursor)) break;
@@ -422,8 +423,8 @@ public static class ConsumerGroupCommands
     private static byte[] LongBytes(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID group-last-id: recreates one PEL entry.</summary>
-    private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, PendingEntry pending)
-        => PropagateXClaim(ctx, key, group, pending.Consumer.Name, pending.Id, pending.DeliveryTimeMs, pending.DeliveryCount);
+    private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, StreamId id, in PendingEntry pending)
+        => PropagateXClaim(ctx, key, group, pending.Consumer.Name, id, pending.DeliveryTimeMs, pending.DeliveryCount);
 
     private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, byte[] consumer, StreamId id, long deliveryTime, long deliveryCount)
         => ctx.AlsoPropagate(XClaimName, key.ToArray(), group.Name.ToArray(), consumer.ToArray(), ZeroArg, StreamReplies.IdBytes(id),
@@ -569,22 +570,21 @@ public static class ConsumerGroupCommands
             return;
         }
 
-        var pel = group.Pending;
+        Consumer? owner = null;
         if (consumerArg != 0)
         {
-            var consumer = group.FindConsumer(ctx.Arg(consumerArg));
-            if (consumer is null)
+            owner = group.FindConsumer(ctx.Arg(consumerArg));
+            if (owner is null)
             {
                 reply.EmptyArray();
                 return;
             }
-            pel = consumer.Pending;
         }
         var now = ctx.NowMs;
         var rows = reply.BeginDeferred();
         var written = 0;
         var cursor = start;
-        while (count > 0 && pel.SeekCeiling(cursor, out var id, out var pending) && id <= end)
+        while (count > 0 && group.SeekPending(owner, cursor, out var id, out var pending) && id <= end)
         {
             if (minIdle == 0 || now - pending.DeliveryTimeMs >= minIdle)
             {
@@ -682,20 +682,20 @@ public static class ConsumerGroupCommands
         for (var i = 5; i <= lastIdArg; i++)
         {
             StreamReplies.TryParseId(ctx.Arg(i), 0, strict: true, out var id, out _);
-            group.Pending.TryGetValue(id, out var pending);
+            var isPending = group.Pending.TryGetValue(id, out var pending);
             if (!stream.Contains(id))
             {
                 // The entry is gone (XDEL/trim): its pending entry goes too.
-                if (pending is not null)
+                if (isPending)
                 {
-                    PropagateXClaim(ctx, ctx.Arg(1), group, pending);
+                    PropagateXClaim(ctx, ctx.Arg(1), group, id, pending);
                     propagateLastId = false; // the XCLAIM carries LASTID
                     group.Acknowledge(id);
                 }
                 continue;
             }
             var forced = false;
-            if (pending is null)
+            if (!isPending)
             {
                 if (!force) continue;
                 forced = true;
@@ -706,9 +706,9 @@ public static class ConsumerGroupCommands
             }
 
             consumer ??= group.GetOrCreateConsumer(ctx.Arg(3), now, out _);
-            if (forced) pending = group.AddPending(id, consumer, deliveryTime);
-            ConsumerGroup.Claim(pending!, consumer, deliveryTime, retryCount, countDelivery: !justId, now);
-            PropagateXClaim(ctx, ctx.Arg(1), group, pending!);
+            ref var entry = ref forced ? ref group.AddPending(id, consumer, deliveryTime) : ref group.Pending.GetValueRefOrNullRef(id);
+            ConsumerGroup.Claim(id, ref entry, consumer, deliveryTime, retryCount, countDelivery: !justId, now);
+            PropagateXClaim(ctx, ctx.Arg(1), group, id, entry);
             propagateLastId = false;
 
             if (justId) StreamReplies.Id(reply, id);
@@ -764,7 +764,7 @@ public static class ConsumerGroupCommands
         foreach (var id in deleted) PropagateXClaim(ctx, ctx.Arg(1), group, ctx.Arg(3).ToArray(), id, ctx.NowMs, 0);
         foreach (var id in claimed)
         {
-            if (group.Pending.TryGetValue(id, out var pending)) PropagateXClaim(ctx, ctx.Arg(1), group, pending);
+            if (group.Pending.TryGetValue(id, out var pending)) PropagateXClaim(ctx, ctx.Arg(1), group, id, pending);
         }
 
         var reply = ctx.Reply;
@@ -931,9 +931,10 @@ public static class ConsumerGroupCommands
                 reply.Bulk("pending"u8);
                 var own = reply.BeginDeferred();
                 var ownWritten = 0;
-                foreach (var (id, pending) in consumer.Pending)
+                foreach (var (id, _) in consumer.Pending)
                 {
                     if (count > 0 && ownWritten == count) break;
+                    group.Pending.TryGetValue(id, out var pending);
                     reply.Array(3);
                     StreamReplies.Id(reply, id);
                     reply.Integer(pending.DeliveryTimeMs);

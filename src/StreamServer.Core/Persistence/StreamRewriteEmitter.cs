@@ -96,8 +96,9 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                     RespEncoder.WriteBulk(output, consumer.Name);
                     continue;
                 }
-                foreach (var (pendingId, pending) in consumer.Pending)
+                foreach (var (pendingId, _) in consumer.Pending)
                 {
+                    group.Pending.TryGetValue(pendingId, out var pending);
                     // rioWriteStreamPendingEntry: XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE
                     RespEncoder.WriteArrayHeader(output, 12);
                     RespEncoder.WriteBulk(output, "XCLAIM"u8);

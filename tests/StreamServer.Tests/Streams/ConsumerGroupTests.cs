@@ -34,8 +34,8 @@ public class ConsumerGroupTests
         Assert.Equal(2, group.EntriesRead);
         Assert.Equal(1, group.Lag(stream));
         Assert.True(group.Pending.TryGetValue(Id(1, 0), out var inGroup));
-        Assert.True(c.Pending.TryGetValue(Id(1, 0), out var inConsumer));
-        Assert.Same(inGroup, inConsumer);
+        Assert.True(c.Pending.TryGetValue(Id(1, 0), out _));
+        Assert.Same(c, inGroup.Consumer);
         Assert.Equal((50L, 1L), (inGroup.DeliveryTimeMs, inGroup.DeliveryCount));
         Assert.Equal(50, c.ActiveTimeMs);
     }
@@ -48,11 +48,11 @@ public class ConsumerGroupTests
         var a = group.GetOrCreateConsumer("a"u8, 1, out _);
         var b = group.GetOrCreateConsumer("b"u8, 1, out _);
         ReadNew(stream, group, a, 0);
-        group.Pending.TryGetValue(Id(1, 0), out var entry);
-        entry.DeliveryCount = 5;
+        group.Pending.GetValueRefOrNullRef(Id(1, 0)).DeliveryCount = 5;
 
         group.LastDeliveredId = StreamId.Min;
         ReadNew(stream, group, b, 1, now: 9);
+        group.Pending.TryGetValue(Id(1, 0), out var entry);
 
         Assert.Same(b, entry.Consumer);
         Assert.Equal((9L, 1L), (entry.DeliveryTimeMs, entry.DeliveryCount));

@@ -12,8 +12,8 @@ public sealed class Consumer
 
     public byte[] Name { get; }
 
-    /// <summary>The entries delivered to this consumer and not yet acknowledged; the objects are the group PEL's.</summary>
-    public RadixTree<PendingEntry> Pending { get; } = new();
+    /// <summary>The ids delivered to this consumer and not yet acknowledged; their <see cref="PendingEntry"/> is in the group PEL.</summary>
+    public RadixTree<PendingId> Pending { get; } = new();
 
     /// <summary>Last attempted interaction (XREADGROUP, XCLAIM, XAUTOCLAIM): XINFO CONSUMERS idle.</summary>
     public long SeenTimeMs { get; set; }

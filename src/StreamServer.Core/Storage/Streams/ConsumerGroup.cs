@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
+
 namespace StreamServer.Storage.Streams;
 
 /// <summary>
 /// A consumer group (Redis's streamCG): the last delivered id, the logical count of entries read, the group PEL
-/// and the consumers, each holding its own PEL of the same <see cref="PendingEntry"/> objects.
+/// and the consumers, each holding its own PEL of ids (the <see cref="PendingEntry"/> values are in the group PEL).
 /// Storage only: replies and errors belong to the command layer.
 /// </summary>
 public sealed class ConsumerGroup
@@ -83,25 +85,35 @@ public sealed class ConsumerGroup
             LastDeliveredId = id;
         }
         if (noAck) return;
-        if (Pending.TryGetValue(id, out var entry))
+        ref var entry = ref Pending.GetValueRefOrNullRef(id);
+        if (!Unsafe.IsNullRef(ref entry))
         {
-            entry.Consumer.Pending.Remove(id, out _);
-            entry.Consumer = consumer;
+            Transfer(id, ref entry, consumer);
             entry.DeliveryTimeMs = nowMs;
             entry.DeliveryCount = 1;
-            consumer.Pending.Set(id, entry);
         }
         else
         {
-            entry = new PendingEntry(id, consumer, nowMs, 1);
-            Pending.TryAdd(id, entry);
-            consumer.Pending.TryAdd(id, entry);
+            Pending.TryAdd(id, new PendingEntry(consumer, nowMs, 1));
+            consumer.Pending.TryAdd(id, default);
         }
         consumer.ActiveTimeMs = nowMs;
     }
 
     /// <summary>Whether <paramref name="id"/> is in the group PEL.</summary>
     public bool IsPending(StreamId id) => Pending.TryGetValue(id, out _);
+
+    /// <summary>
+    /// The first pending entry at or after <paramref name="from"/>: in the group PEL, or in <paramref name="owner"/>'s
+    /// when given (its delivery data read from the group PEL).
+    /// </summary>
+    public bool SeekPending(Consumer? owner, StreamId from, out StreamId id, out PendingEntry entry)
+    {
+        if (owner is null) return Pending.SeekCeiling(from, out id, out entry);
+        if (owner.Pending.SeekCeiling(from, out id, out _)) return Pending.TryGetValue(id, out entry);
+        entry = default;
+        return false;
+    }
 
     /// <summary>XACK of one id: removes it from both PELs; false when it was not pending.</summary>
     public bool Acknowledge(StreamId id)
@@ -111,31 +123,30 @@ public sealed class ConsumerGroup
         return true;
     }
 
-    /// <summary>Moves <paramref name="entry"/> to <paramref name="to"/>'s PEL (a claim); times and counts are the caller's.</summary>
-    public static void Transfer(PendingEntry entry, Consumer to)
+    /// <summary>Moves the pending entry <paramref name="id"/> to <paramref name="to"/>'s PEL (a claim); times and counts are the caller's.</summary>
+    public static void Transfer(StreamId id, ref PendingEntry entry, Consumer to)
     {
         if (ReferenceEquals(entry.Consumer, to)) return;
-        entry.Consumer.Pending.Remove(entry.Id, out _);
+        entry.Consumer.Pending.Remove(id, out _);
         entry.Consumer = to;
-        to.Pending.Set(entry.Id, entry);
+        to.Pending.Set(id, default);
     }
 
-    /// <summary>XCLAIM FORCE of an id not pending: a new entry owned by <paramref name="owner"/>, delivered once (streamCreateNACK).</summary>
-    public PendingEntry AddPending(StreamId id, Consumer owner, long deliveryTimeMs)
+    /// <summary>XCLAIM FORCE of an id not pending: a new entry owned by <paramref name="owner"/>, delivered once (streamCreateNACK); a reference to it.</summary>
+    public ref PendingEntry AddPending(StreamId id, Consumer owner, long deliveryTimeMs)
     {
-        var entry = new PendingEntry(id, owner, deliveryTimeMs, 1);
-        Pending.Set(id, entry);
-        owner.Pending.Set(id, entry);
-        return entry;
+        Pending.Set(id, new PendingEntry(owner, deliveryTimeMs, 1));
+        owner.Pending.Set(id, default);
+        return ref Pending.GetValueRefOrNullRef(id);
     }
 
     /// <summary>
     /// XCLAIM/XAUTOCLAIM of one pending entry: moves it to <paramref name="to"/> and sets its delivery time; the
     /// delivery is counted unless <paramref name="retryCount"/> (≥ 0) sets the count or JUSTID leaves it.
     /// </summary>
-    public static void Claim(PendingEntry entry, Consumer to, long deliveryTimeMs, long retryCount, bool countDelivery, long nowMs)
+    public static void Claim(StreamId id, ref PendingEntry entry, Consumer to, long deliveryTimeMs, long retryCount, bool countDelivery, long nowMs)
     {
-        Transfer(entry, to);
+        Transfer(id, ref entry, to);
         entry.DeliveryTimeMs = deliveryTimeMs;
         if (retryCount >= 0) entry.DeliveryCount = retryCount;
         else if (countDelivery) entry.DeliveryCount++;
@@ -160,7 +171,7 @@ public sealed class ConsumerGroup
         var cursor = start;
         while (attempts-- > 0 && count > 0)
         {
-            if (!Pending.SeekCeiling(cursor, out var id, out var entry)) return StreamId.Min;
+            if (!Pending.SeekCeiling(cursor, out var id, out var seen)) return StreamId.Min;
             var atEnd = !id.TryIncrement(out cursor);
             if (!stream.Contains(id))
             {
@@ -168,10 +179,10 @@ public sealed class ConsumerGroup
                 deleted.Add(id);
                 count--;
             }
-            else if (minIdle == 0 || nowMs - entry.DeliveryTimeMs >= minIdle)
+            else if (minIdle == 0 || nowMs - seen.DeliveryTimeMs >= minIdle)
             {
                 consumer ??= GetOrCreateConsumer(consumerName, nowMs, out _);
-                Claim(entry, consumer, nowMs, -1, countDelivery, nowMs);
+                Claim(id, ref Pending.GetValueRefOrNullRef(id), consumer, nowMs, -1, countDelivery, nowMs);
                 claimed.Add(id);
                 count--;
             }

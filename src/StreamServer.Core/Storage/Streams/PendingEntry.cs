@@ -1,27 +1,23 @@
 namespace StreamServer.Storage.Streams;
 
 /// <summary>
-/// One delivered, not yet acknowledged entry (Redis's streamNACK). The same object sits in the group's PEL and
-/// in its owner's PEL, so a claim moves one reference and an ACK frees both.
+/// One delivered, not yet acknowledged entry (Redis's streamNACK), stored by value in the group's PEL under its id.
+/// The owner's PEL (<see cref="Consumer.Pending"/>) holds only the id: Redis shares one NACK object between both
+/// trees, but a 24-byte value inline in the group PEL plus an id in the consumer's costs less than half of an object
+/// referenced twice (see docs/design-notes.md, note 7). Update it in place through
+/// <see cref="RadixTree{TValue}.GetValueRefOrNullRef"/>.
 /// </summary>
-public sealed class PendingEntry
+public struct PendingEntry(Consumer consumer, long deliveryTimeMs, long deliveryCount)
 {
-    public PendingEntry(StreamId id, Consumer consumer, long deliveryTimeMs, long deliveryCount)
-    {
-        Id = id;
-        Consumer = consumer;
-        DeliveryTimeMs = deliveryTimeMs;
-        DeliveryCount = deliveryCount;
-    }
-
-    public StreamId Id { get; }
-
     /// <summary>Unix ms of the last delivery (XPENDING's idle is now minus this).</summary>
-    public long DeliveryTimeMs { get; set; }
+    public long DeliveryTimeMs = deliveryTimeMs;
 
     /// <summary>How many times the entry was delivered (XREADGROUP history reads and claims add one).</summary>
-    public long DeliveryCount { get; set; }
+    public long DeliveryCount = deliveryCount;
 
-    /// <summary>The consumer whose PEL holds this entry.</summary>
-    public Consumer Consumer { get; internal set; }
+    /// <summary>The consumer whose PEL holds this entry's id.</summary>
+    public Consumer Consumer = consumer;
 }
+
+/// <summary>The value of a consumer's PEL: nothing, the id is the key (the delivery data is the group PEL's).</summary>
+public readonly struct PendingId;

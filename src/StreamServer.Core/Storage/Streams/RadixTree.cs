@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 
 namespace StreamServer.Storage.Streams;
 
@@ -25,6 +26,23 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
 
     public bool TryGetValue(StreamId key, out TValue value)
     {
+        ref var stored = ref GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref stored))
+        {
+            value = default!;
+            return false;
+        }
+        value = stored;
+        return true;
+    }
+
+    /// <summary>
+    /// A reference to the value stored under <paramref name="key"/>, for updating struct values in place, or a null
+    /// reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when the key is absent. Valid until the next
+    /// insert or remove on this tree.
+    /// </summary>
+    public ref TValue GetValueRefOrNullRef(StreamId key)
+    {
         var k = RadixKey.From(key);
         var node = _root;
         while (node is not null)
@@ -40,11 +58,9 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
                 continue;
             }
             if ((diff & RadixKey.SuffixMask(depth)) != 0) break;
-            value = node.Values![slot];
-            return true;
+            return ref node.Values![slot];
         }
-        value = default!;
-        return false;
+        return ref Unsafe.NullRef<TValue>();
     }
 
     /// <summary>Adds the key; false (and no change) when it is already present.</summary>
