@@ -86,6 +86,21 @@ public static class StreamReplies
         }
     }
 
+    /// <summary>One entry with its delivery metadata (XREADGROUP … CLAIM): <c>[id, [field, value, …], idle-ms, delivery-count]</c>.</summary>
+    public static void Entry(RespWriter reply, StreamEntry entry, long idleMs, long deliveryCount)
+    {
+        reply.Array(4);
+        Id(reply, entry.Id);
+        reply.Array(entry.FieldCount * 2);
+        foreach (var pair in entry.Fields)
+        {
+            reply.Bulk(pair.Field);
+            reply.Bulk(pair.Value);
+        }
+        reply.Integer(idleMs);
+        reply.Integer(deliveryCount);
+    }
+
     /// <summary>Every entry the iterator yields, as an array (streamReplyWithRange); returns how many.</summary>
     public static int Entries(RespWriter reply, StreamIterator entries)
     {

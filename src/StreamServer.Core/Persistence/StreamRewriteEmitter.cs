@@ -12,7 +12,7 @@ namespace StreamServer.Persistence;
 /// <c>XADD key MAXLEN 0 0-1 x y</c> for an empty stream), <c>XSETID key last-id ENTRIESADDED n MAXDELETEDID id</c>,
 /// <c>XCFGSET</c> and an <c>XIDMPRECORD</c> per remembered idempotent id when the stream uses IDMP,
 /// then per group <c>XGROUP CREATE key group last-id ENTRIESREAD n</c>, per consumer either an XCLAIM … JUSTID FORCE
-/// per pending entry or <c>XGROUP CREATECONSUMER</c> when it has none.
+/// per pending entry or <c>XGROUP CREATECONSUMER</c> when it has none, then an <c>XNACK … FORCE</c> per entry XNACK released.
 /// </summary>
 public sealed class StreamRewriteEmitter : IRewriteEmitter
 {
@@ -114,6 +114,23 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                     RespEncoder.WriteBulk(output, "JUSTID"u8);
                     RespEncoder.WriteBulk(output, "FORCE"u8);
                 }
+            }
+
+            // Entries XNACK released belong to no consumer: XNACK … FORCE recreates them with their count.
+            foreach (var (pendingId, pending) in group.Pending)
+            {
+                if (!pending.IsNacked) continue;
+                RespEncoder.WriteArrayHeader(output, 10);
+                RespEncoder.WriteBulk(output, "XNACK"u8);
+                RespEncoder.WriteBulk(output, key);
+                RespEncoder.WriteBulk(output, group.Name);
+                RespEncoder.WriteBulk(output, "FAIL"u8);
+                RespEncoder.WriteBulk(output, "IDS"u8);
+                RespEncoder.WriteBulk(output, "1"u8);
+                RespEncoder.WriteBulk(output, Format(pendingId, id));
+                RespEncoder.WriteBulk(output, "RETRYCOUNT"u8);
+                RespEncoder.WriteBulk(output, pending.DeliveryCount);
+                RespEncoder.WriteBulk(output, "FORCE"u8);
             }
         }
     }
