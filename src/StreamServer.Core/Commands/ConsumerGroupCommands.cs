@@ -993,17 +993,7 @@ public static class ConsumerGroupCommands
 
     /// <summary>XINFO's key lookup: a missing key is "ERR no such key".</summary>
     private static bool TryGetExistingStream(CommandContext ctx, out Stream stream)
-    {
-        stream = null!;
-        if (!ctx.TryGet<Stream>(ctx.Arg(2), out var found)) return false;
-        if (found is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return false;
-        }
-        stream = found;
-        return true;
-    }
+        => StreamReplies.TryGetExistingStream(ctx, ctx.Arg(2), out stream);
 
     /// <summary>entries-read: the counter, or nil when unknown.</summary>
     public static void WriteEntriesRead(RespWriter reply, ConsumerGroup group)

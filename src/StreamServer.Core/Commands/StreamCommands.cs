@@ -167,12 +167,13 @@ public static class StreamCommands
     /// <summary>KEEPREF | DELREF | ACKED at <paramref name="index"/>.</summary>
     internal static bool TryParsePolicy(CommandContext ctx, int index, out ReferencePolicy policy)
     {
+        policy = ctx.ArgIs(index, "KEEPREF"u8) ? ReferencePolicy.KeepRef
+            : ctx.ArgIs(index, "DELREF"u8) ? ReferencePolicy.DelRef
+            : ctx.ArgIs(index, "ACKED"u8) ? ReferencePolicy.Acked
+            : (ReferencePolicy)byte.MaxValue;
+        if ((byte)policy != byte.MaxValue) return true;
         policy = ReferencePolicy.KeepRef;
-        if (ctx.ArgIs(index, "KEEPREF"u8)) return true;
-        policy = ReferencePolicy.DelRef;
-        if (ctx.ArgIs(index, "DELREF"u8)) return true;
-        policy = ReferencePolicy.Acked;
-        return ctx.ArgIs(index, "ACKED"u8);
+        return false;
     }
 
     /// <summary>An XADD id: strict <c>ms[-seq]</c> or <c>ms-*</c> (sequence chosen by the stream).</summary>
@@ -602,12 +603,7 @@ public static class StreamCommands
             return;
         }
         var key = ctx.Arg(1);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         stream.Idmp ??= new IdempotencyMap();
         stream.Idmp.Configure(duration < 0 ? stream.Idmp.DurationSeconds : duration, maxSize < 0 ? stream.Idmp.MaxSize : maxSize);
         ctx.Db.Touch(key);
@@ -629,12 +625,7 @@ public static class StreamCommands
         }
         if (!StreamReplies.TryParseStrictId(ctx, 4, 0, out var id)) return;
         var key = ctx.Arg(1);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         // An entry trimmed or deleted since it was added still answers its duplicates (its id is what XADD returned),
         // so any id the stream has generated is accepted; one it never reached is not.
         if (id.IsZero || id > stream.LastId)
@@ -684,12 +675,7 @@ public static class StreamCommands
         }
 
         var key = ctx.Arg(1);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         // With entries present the last id may not go below the top entry (ids stay monotonic).
         if (stream.Length > 0 && id < LastLiveId(stream)) { ctx.Error(Errors.XSetIdSmallerThanTop); return; }
         if (entriesAdded != -1 && stream.Length > entriesAdded) { ctx.Error(Errors.XSetIdEntriesAddedTooSmall); return; }
@@ -808,12 +794,7 @@ public static class StreamCommands
     private static void XInfoStream(CommandContext ctx)
     {
         var key = ctx.Arg(2);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         var optionCount = ctx.ArgCount - 3;
         var full = optionCount > 0;
         long count = 10;

@@ -78,6 +78,11 @@ public static class StreamReplies
     {
         reply.Array(2);
         Id(reply, entry.Id);
+        Fields(reply, entry);
+    }
+
+    private static void Fields(RespWriter reply, StreamEntry entry)
+    {
         reply.Array(entry.FieldCount * 2);
         foreach (var pair in entry.Fields)
         {
@@ -91,12 +96,7 @@ public static class StreamReplies
     {
         reply.Array(4);
         Id(reply, entry.Id);
-        reply.Array(entry.FieldCount * 2);
-        foreach (var pair in entry.Fields)
-        {
-            reply.Bulk(pair.Field);
-            reply.Bulk(pair.Value);
-        }
+        Fields(reply, entry);
         reply.Integer(idleMs);
         reply.Integer(deliveryCount);
     }
@@ -354,6 +354,20 @@ public static class StreamReplies
     {
         Span<byte> text = stackalloc byte[StreamId.MaxFormattedLength];
         return text[..id.Format(text)].ToArray();
+    }
+
+    /// <summary>The stream under <paramref name="key"/>; false with WRONGTYPE or "ERR no such key" written otherwise.</summary>
+    public static bool TryGetExistingStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream stream)
+    {
+        stream = null!;
+        if (!ctx.TryGet<Stream>(key, out var found)) return false;
+        if (found is null)
+        {
+            ctx.Error(Errors.NoSuchKey);
+            return false;
+        }
+        stream = found;
+        return true;
     }
 
     /// <summary>The stream under <paramref name="key"/> (null when missing); false with WRONGTYPE written otherwise.</summary>

@@ -33,6 +33,20 @@ internal static class AofTestSupport
         return Encoding.UTF8.GetString(reply);
     }
 
+    /// <summary>BGREWRITEAOF, then waits until the rewrite is done.</summary>
+    public static async Task BgRewriteAof(int port)
+    {
+        await using var c = await Connect(port);
+        Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
+        for (var tries = 0; tries < 200; tries++)
+        {
+            var info = await c.Cmd("INFO", "persistence");
+            if (!info.Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal) && !info.Contains("aof_rewrite_scheduled:1", StringComparison.Ordinal)) break;
+            await Task.Delay(50);
+        }
+        await Task.Delay(200);
+    }
+
     public static Task<RespConnection> Connect(int port)
         => RespConnection.ConnectAsync("127.0.0.1", port, CancellationToken.None);
 

@@ -169,5 +169,8 @@ public sealed class StreamDeleteReferencePolicyTests
         Assert.Equal("-ERR syntax error\r\n", await c.Cmd("XTRIM", "s", "MAXLEN", "0", "KEEPREF", "ACKED"));
         Assert.Equal("-ERR wrong number of arguments for 'xtrim' command\r\n", await c.Cmd("XTRIM", "s", "ACKED"));
         Assert.Equal(":1\r\n", await c.Cmd("XLEN", "s"));
+        // No option is KEEPREF: 6-0 goes though group g never read it.
+        Assert.Equal("$3\r\n7-0\r\n", await c.Cmd("XADD", "s", "MAXLEN", "1", "7-0", "f", "v"));
+        Assert.Equal("*1\r\n*2\r\n$3\r\n7-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", await c.Cmd("XRANGE", "s", "-", "+"));
     }
 }

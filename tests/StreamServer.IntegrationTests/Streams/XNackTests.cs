@@ -118,13 +118,7 @@ public sealed class XNackTests
             Assert.Equal(":1\r\n", await c.Cmd("XNACK", "mystream", "mygroup", "SILENT", "IDS", "1", "1526569498057-0", "RETRYCOUNT", "4", "FORCE"));
             before = await c.Cmd("XPENDING", "mystream", "mygroup", "-", "+", "10");
             Assert.Contains(PendingRow("1526569498055-0", "", -1, long.MaxValue), before, StringComparison.Ordinal);
-            if (rewrite)
-            {
-                Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
-                for (var tries = 0; tries < 200 && (await c.Cmd("INFO", "persistence")).Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal); tries++)
-                    await Task.Delay(50);
-                await Task.Delay(200);
-            }
+            if (rewrite) await BgRewriteAof(server.Port);
         }
         await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
         {
