@@ -153,4 +153,36 @@ public sealed partial class XReadGroupClaimTests
         }
         Assert.Equal("*1\r\n*4\r\n$3\r\n2-0\r\n$0\r\n\r\n:-1\r\n:9223372036854775807\r\n", await c.Cmd("XPENDING", "s", "g", "-", "+", "10"));
     }
+
+    [GeneratedRegex(@"(\$\d+\r\n\w+\r\n):\d+\r\n(:\d+\r\n)")]
+    private static partial Regex OwnerIdleCount();
+
+    // A CLAIM read propagates its effects (an XCLAIM per claimed or delivered entry): after a restart from the AOF,
+    // plain or rewritten, the PEL has the same owners and delivery counts.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClaimedEntries_SurviveAofRestart(bool rewrite)
+    {
+        var dir = NewTempDir();
+        string before;
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            await Setup(c, 4);
+            await c.Cmd("XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "s", ">");
+            Assert.Equal(":1\r\n", await c.Cmd("XNACK", "s", "g", "FAIL", "IDS", "1", "2-0"));
+            Assert.Equal(4, Entries(await c.Cmd("XREADGROUP", "GROUP", "g", "c2", "COUNT", "4", "CLAIM", "0", "STREAMS", "s", ">")).Count);
+            before = OwnerIdleCount().Replace(await c.Cmd("XPENDING", "s", "g", "-", "+", "10"), "$1:_\r\n$2");
+            Assert.Contains("$2\r\nc2\r\n:_\r\n:2\r\n", before, StringComparison.Ordinal);
+            if (rewrite) await BgRewriteAof(server.Port);
+        }
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal(before, OwnerIdleCount().Replace(await c.Cmd("XPENDING", "s", "g", "-", "+", "10"), "$1:_\r\n$2"));
+            Assert.Equal("*-1\r\n", await c.Cmd("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"));
+        }
+        Directory.Delete(dir, true);
+    }
 }
