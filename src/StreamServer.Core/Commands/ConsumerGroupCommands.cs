@@ -355,6 +355,18 @@ public static class ConsumerGroupCommands
         }
         // Nothing yet: park (a retry is parked already and keeps its place in line).
         if (!ctx.IsRetry) StreamReplies.Block(ctx, args, StreamReplies.CopyArgs(ctx));
+        // CLAIM also waits for a pending entry to become idle enough (xreadgroup page: the condition "may become
+        // true for some pending entries during the BLOCK milliseconds period").
+        if (args.ClaimMinIdle >= 0 && ctx.Client.Blocked is { } blocked)
+        {
+            long recheck = 0;
+            foreach (var group in groups)
+            {
+                var at = group.NextClaimableAt(args.ClaimMinIdle);
+                if (at != 0 && (recheck == 0 || at < recheck)) recheck = at;
+            }
+            blocked.RecheckAtMs = recheck;
+        }
     }
 
     /// <summary>

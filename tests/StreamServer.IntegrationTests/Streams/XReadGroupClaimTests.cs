@@ -185,4 +185,20 @@ public sealed partial class XReadGroupClaimTests
         }
         Directory.Delete(dir, true);
     }
+
+    // Page: "the CLAIM min-idle-time condition may become true for some pending entries during the BLOCK
+    // milliseconds period": a blocked CLAIM read is served when an entry becomes idle enough, with no write.
+    [Fact]
+    public async Task BlockedClaimRead_IsServedWhenAnEntryBecomesIdleEnough()
+    {
+        await using var server = await EmbeddedServer.StartAsync();
+        await using var c = await Connect(server.Port);
+        await Setup(c, 1);
+        await c.Cmd("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var entries = Entries(await c.Cmd("XREADGROUP", "GROUP", "g", "c2", "BLOCK", "5000", "CLAIM", "300", "STREAMS", "s", ">"));
+        clock.Stop();
+        Assert.Equal("1-0", Assert.Single(entries).Id);
+        Assert.InRange(clock.ElapsedMilliseconds, 200, 4000);
+    }
 }

@@ -149,6 +149,20 @@ public sealed class ConsumerGroup
             retryCount >= 0 ? retryCount : mode == NackMode.Fatal ? PendingEntry.FatalDeliveryCount : 0));
 
     /// <summary>
+    /// When the next pending entry becomes claimable with <paramref name="minIdle"/> (Unix ms; 0 when none will:
+    /// the PEL is empty or holds only FATAL entries). A blocked CLAIM read re-runs then.
+    /// </summary>
+    public long NextClaimableAt(long minIdle)
+    {
+        var oldest = long.MaxValue;
+        foreach (var (_, entry) in Pending)
+        {
+            if (entry.DeliveryCount != PendingEntry.FatalDeliveryCount && entry.DeliveryTimeMs < oldest) oldest = entry.DeliveryTimeMs;
+        }
+        return oldest == long.MaxValue ? 0 : Math.Max(1, oldest + minIdle);
+    }
+
+    /// <summary>
     /// XREADGROUP CLAIM's candidates: pending entries idle for at least <paramref name="minIdle"/> ms, longest idle
     /// first (released ones, delivery time 0, before all), at most <paramref name="count"/> (0: all). FATAL entries are
     /// left where they are: they are not delivered again.
