@@ -47,6 +47,29 @@ internal static class AofTestSupport
         await Task.Delay(200);
     }
 
+    /// <summary>
+    /// Runs <paramref name="write"/> on a server persisting to <paramref name="dir"/>, reads <paramref name="state"/>,
+    /// optionally rewrites the AOF, restarts from it and reads <paramref name="state"/> again; deletes the folder.
+    /// </summary>
+    public static async Task<(string Before, string After)> AcrossRestart(string dir, bool rewrite, Func<RespConnection, Task> write, Func<RespConnection, Task<string>> state)
+    {
+        string before, after;
+        await using (var server = await Embedded.EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            await write(c);
+            before = await state(c);
+            if (rewrite) await BgRewriteAof(server.Port);
+        }
+        await using (var server = await Embedded.EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            after = await state(c);
+        }
+        Directory.Delete(dir, true);
+        return (before, after);
+    }
+
     public static Task<RespConnection> Connect(int port)
         => RespConnection.ConnectAsync("127.0.0.1", port, CancellationToken.None);
 
