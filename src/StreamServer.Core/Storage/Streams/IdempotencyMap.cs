@@ -40,8 +40,14 @@ public sealed class IdempotencyMap
     public bool TryFind(ReadOnlySpan<byte> pid, ReadOnlySpan<byte> iid, long nowMs, out StreamId id)
     {
         id = default;
-        if (!_producers.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(pid, out var producer)) return false;
+        var lookup = _producers.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (!lookup.TryGetValue(pid, out var producer)) return false;
         Expire(producer, nowMs);
+        if (producer.Order.Count == 0)
+        {
+            lookup.Remove(pid); // a producer whose iids all expired is forgotten too
+            return false;
+        }
         return producer.Ids.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(iid, out id);
     }
 
@@ -74,10 +80,14 @@ public sealed class IdempotencyMap
     public (long Pids, long Iids) Tracked(long nowMs)
     {
         long pids = 0, iids = 0;
-        foreach (var producer in _producers.Values)
+        foreach (var (pid, producer) in _producers)
         {
             Expire(producer, nowMs);
-            if (producer.Order.Count == 0) continue;
+            if (producer.Order.Count == 0)
+            {
+                _producers.Remove(pid); // allowed while enumerating a Dictionary
+                continue;
+            }
             pids++;
             iids += producer.Order.Count;
         }
