@@ -6,6 +6,10 @@ redis-benchmark workloads against each, alternating, and prints throughput, serv
 /proc/PID/stat before and after each workload) and the ratios. Nothing but 127.0.0.1 is targeted.
 
   python3 benchmarks/load/compare.py [--requests 200000] [--clients 50] [--pipelines 1,16] [--tests ping,set,get,incr]
+
+Workloads: ping set get incr xadd xadd-maxlen xrange10 xrange100 (the XRANGE ones read COUNT 10/100 entries from
+random starts of a 1,000,000-entry stream, loaded once into both servers with redis-cli --pipe). Before measuring,
+every workload runs once unmeasured against both servers (--warmup requests), so our JIT's tiering is done.
 """
 import argparse, os, re, shutil, socket, subprocess, sys, tempfile, time
 
@@ -19,7 +23,22 @@ WORKLOADS = {
     "incr": ["INCR"],
     "xadd": ["XADD", "s", "*", "f1", "v1"],
     "xadd-maxlen": ["XADD", "s2", "MAXLEN", "~", "10000", "*", "f1", "v1"],
+    # __rand_int__ becomes a 12-digit number below -r: an incomplete id (ms only) somewhere in the stream.
+    "xrange10": ["-r", str(1_000_000), "XRANGE", "big", "__rand_int__", "+", "COUNT", "10"],
+    "xrange100": ["-r", str(1_000_000), "XRANGE", "big", "__rand_int__", "+", "COUNT", "100"],
 }
+BIG_STREAM_ENTRIES = 1_000_000
+
+
+def load_big_stream(port):
+    """XADD big <i>-1 f1 v1 for i in 1..1,000,000 through redis-cli --pipe (same data in both servers)."""
+    def enc(*args):
+        return "".join([f"*{len(args)}\r\n"] + [f"${len(a)}\r\n{a}\r\n" for a in args])
+    payload = "".join(enc("XADD", "big", f"{i}-1", "f1", "v1") for i in range(1, BIG_STREAM_ENTRIES + 1))
+    subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=payload, capture_output=True, text=True, timeout=900, check=True)
+    n = int(subprocess.run(["redis-cli", "-p", str(port), "xlen", "big"], capture_output=True, text=True).stdout.strip() or 0)
+    if n != BIG_STREAM_ENTRIES:
+        raise SystemExit(f"loading the XRANGE stream on port {port} gave {n} entries")
 
 
 def free_port():
@@ -46,8 +65,10 @@ def wait_ping(port, timeout=30):
 
 
 def run_benchmark(port, name, requests, clients, pipeline):
-    if name in ("ping", "set", "get", "incr"):
+    if name in ("set", "get", "incr"):
         args = ["-t", name]
+    elif name == "ping":
+        args = ["-t", "ping_mbulk"]  # -t ping would run PING_INLINE too: twice the requests
     else:
         args = WORKLOADS[name]
     cmd = ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", str(clients), "-P", str(pipeline), "-q", "--csv"] + args
@@ -55,8 +76,6 @@ def run_benchmark(port, name, requests, clients, pipeline):
     rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     for row in rows:
         cols = [c.strip('"') for c in row.split(",")]
-        if name == "ping" and cols[0] != "PING_MBULK":
-            continue
         return float(cols[1])
     return 0.0
 
@@ -197,6 +216,7 @@ def main():
     ap.add_argument("--wake", type=int, default=0, help="also measure XREAD BLOCK wake-up latency over N rounds")
     ap.add_argument("--group-loop", type=int, default=0, help="also run the consumer-group loop over N entries (1 and 8 in flight)")
     ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
+    ap.add_argument("--warmup", type=int, default=100000, help="unmeasured requests per workload before measuring (0: none)")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="ss-load-")
@@ -217,11 +237,20 @@ def main():
         print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; redis-benchmark -n {a.requests} -c {a.clients}")
         print("| workload | -P | ours ops/s | redis ops/s | ratio | ours CPU µs/op | redis CPU µs/op | CPU ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for test in a.tests.split(","):
+        tests = a.tests.split(",")
+        if any(t.startswith("xrange") for t in tests):
+            for port in (ours_port, redis_port):
+                load_big_stream(port)
+        if a.warmup:
+            for test in tests:
+                for port in (ours_port, redis_port):
+                    run_benchmark(port, test, a.warmup, a.clients, max(pipelines))
+        for test in tests:
             for p in pipelines:
                 results = {}
                 for label, port, proc in (("ours", ours_port, ours), ("redis", redis_port, redis), ):
-                    subprocess.run(["redis-cli", "-p", str(port), "flushall"], capture_output=True)
+                    if not test.startswith("xrange"):
+                        subprocess.run(["redis-cli", "-p", str(port), "del", "s", "s2", "key:__rand_int__", "counter:__rand_int__"], capture_output=True)
                     c0 = cpu_seconds(proc.pid)
                     rps = run_benchmark(port, test, a.requests, a.clients, p)
                     c1 = cpu_seconds(proc.pid)

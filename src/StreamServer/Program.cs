@@ -17,6 +17,7 @@ if (args.Length > 0 && args[0] == "--check-aof")
     return StreamServer.Persistence.AofChecker.Run(args[^1], fix, Console.Out);
 }
 
+StreamServer.Networking.SocketEngineTuning.Apply();
 var options = new ServerOptions();
 if (CommandLine.Parse(args, options, out var warnings, out var healthCheck) is { } exit) return exit;
 if (healthCheck) return await HealthCheck.RunAsync(options).ConfigureAwait(false);

@@ -24,7 +24,9 @@ public interface IClientTransport
 /// </summary>
 public sealed class ClientSession : IValueTaskSource<bool>
 {
-    private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = true };
+    // Continuations run inline: the connection's loop resumes on the thread that completed the batch (the
+    // dispatcher, or the AOF writer after an fsync) and sends the replies from there (design-notes, note 9).
+    private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = false };
     private readonly ParkSignal _unparked = new();
     private bool _parked;
 

@@ -26,14 +26,27 @@ public sealed class Listener : SocketServer
 
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    /// <summary>Receive side: no pause below Redis's query buffer limit, so a large argument can arrive whole before it is parsed.</summary>
+    /// <summary>
+    /// Receive side: no pause below Redis's query buffer limit, so a large argument can arrive whole before it is
+    /// parsed. Inline reader scheduling: the socket's receive completion runs the connection's read loop on the
+    /// same thread (parse and post to the dispatcher) instead of queueing it to the thread pool — one thread hop
+    /// less per request (docs/design-notes.md, note 9).
+    /// </summary>
     public static PipeOptions ReceiveOptions(long queryBufferLimit) => new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline, // Pipelines.Sockets.Unofficial resumes its receive loop with it
         pauseWriterThreshold: Math.Min(queryBufferLimit + 1, int.MaxValue),
         resumeWriterThreshold: Math.Min(queryBufferLimit / 2, int.MaxValue / 2),
         minimumSegmentSize: 16 * 1024,
         useSynchronizationContext: false);
 
+    /// <summary>
+    /// Send side. Inline reader scheduling: a flush runs the socket send loop on the flushing thread (usually the
+    /// dispatcher, right after the batch), as Redis writes replies from its event loop, instead of waking a
+    /// thread-pool thread to do it.
+    /// </summary>
     public static PipeOptions SendOptions { get; } = new(
+        readerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 64 * 1024 * 1024,
         resumeWriterThreshold: 32 * 1024 * 1024,
         minimumSegmentSize: 16 * 1024,
