@@ -8,7 +8,7 @@ namespace StreamServer.Commands;
 public static class ConnectionCommands
 {
     /// <summary>The Redis version whose behaviour we present (HELLO, INFO redis_version).</summary>
-    public const string RedisVersion = "7.4.0";
+    public const string RedisVersion = "8.10.0";
 
     public static void Register(CommandTable t)
     {

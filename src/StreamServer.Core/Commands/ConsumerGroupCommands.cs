@@ -33,6 +33,8 @@ public static class ConsumerGroupCommands
             Categories = ["write", "stream", "slow", "blocking"],
             KeyFinder = FindReadGroupKeys,
         });
+        t.Add("xackdel", -6, Write | Fast, 1, 1, 1, XAckDel, "stream", "Acknowledges and conditionally deletes one or multiple entries for a stream consumer group.", "8.2.0", "O(1) for each entry ID processed.", "write", "stream", "fast");
+        t.Add("xnack", -7, Write | Fast, 1, 1, 1, XNack, "stream", "Releases pending messages back to the group's PEL without acknowledging them, making them available for re-delivery.", "8.8.0", "O(1) for each message ID processed.", "write", "stream", "fast");
         t.Add("xack", -4, Write | Fast, 1, 1, 1, XAck, "stream", "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", "5.0.0", "O(1) for each message ID processed.", "write", "stream", "fast");
         Add(t, "xpending", -3, ReadOnly, XPending, "Returns the information and entries from a stream consumer group's pending entries list.", "5.0.0",
             "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
@@ -263,7 +265,8 @@ public static class ConsumerGroupCommands
 
     // ---- XREADGROUP --------------------------------------------------------------------------------------
 
-    // XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+    // XREADGROUP GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds]
+    //            [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]
     private static void XReadGroup(CommandContext ctx)
     {
         if (!StreamReplies.TryParseReadArgs(ctx, xreadgroup: true, out var args)) return;
@@ -299,8 +302,10 @@ public static class ConsumerGroupCommands
         var now = ctx.NowMs;
         var header = StreamReplies.BeginStreams(reply);
         var served = 0;
+        var budget = new StreamReplies.ReadBudget(args);
         for (var i = 0; i < args.KeyCount; i++)
         {
+            if (budget.Exhausted) break;
             var key = ctx.Arg(args.FirstKey + i);
             var stream = (Stream)ctx.Db.Get(key)!;
             var group = groups[i];
@@ -311,6 +316,17 @@ public static class ConsumerGroupCommands
             {
                 serve = true;
                 after = group.LastDeliveredId;
+            }
+            // CLAIM (Redis 8.4, '>' only): pending entries idle long enough come first.
+            List<StreamId>? claimable = null;
+            if (!history && args.ClaimMinIdle >= 0)
+            {
+                claimable = group.IdleForClaim(args.ClaimMinIdle, args.Count, now);
+                if (claimable.Count > 0)
+                {
+                    serve = true;
+                    after = group.LastDeliveredId;
+                }
             }
             // As Redis 7.0: a '>' read that finds nothing and will not block creates no consumer.
             if (!serve && (args.BlockMs < 0 || ctx.InExec)) continue;
@@ -326,8 +342,9 @@ public static class ConsumerGroupCommands
             var start = after.TryIncrement(out var next) ? next : after;
             var lastBefore = group.LastDeliveredId;
             var readBefore = group.EntriesRead;
-            if (history) WriteHistory(ctx, key, reply, stream, group, consumer, start, args.Count, now);
-            else WriteNew(ctx, key, reply, stream, group, consumer, start, args.Count, args.NoAck, now);
+            if (history) WriteHistory(ctx, key, reply, stream, group, consumer, start, args.Count, now, ref budget);
+            else if (claimable is not null) WriteClaimedAndNew(ctx, key, reply, stream, group, consumer, claimable, start, args, now, ref budget);
+            else WriteNew(ctx, key, reply, stream, group, consumer, start, args.Count, args.NoAck, now, ref budget);
             if (group.LastDeliveredId != lastBefore || group.EntriesRead != readBefore) PropagateGroupId(ctx, key, group);
         }
 
@@ -338,6 +355,18 @@ public static class ConsumerGroupCommands
         }
         // Nothing yet: park (a retry is parked already and keeps its place in line).
         if (!ctx.IsRetry) StreamReplies.Block(ctx, args, StreamReplies.CopyArgs(ctx));
+        // CLAIM also waits for a pending entry to become idle enough (xreadgroup page: the condition "may become
+        // true for some pending entries during the BLOCK milliseconds period").
+        if (args.ClaimMinIdle >= 0 && ctx.Client.Blocked is { } blocked)
+        {
+            long recheck = 0;
+            foreach (var group in groups)
+            {
+                var at = group.NextClaimableAt(args.ClaimMinIdle);
+                if (at != 0 && (recheck == 0 || at < recheck)) recheck = at;
+            }
+            blocked.RecheckAtMs = recheck;
+        }
     }
 
     /// <summary>
@@ -363,12 +392,13 @@ public static class ConsumerGroupCommands
     }
 
     /// <summary>New entries after <paramref name="start"/> (inclusive): delivered to the consumer, into the PELs unless NOACK.</summary>
-    private static void WriteNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now)
+    private static void WriteNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, bool noAck, long now,
+        ref StreamReplies.ReadBudget budget)
     {
         var header = reply.BeginDeferred();
         var written = 0;
         var entries = stream.Range(start, StreamId.Max, count);
-        while (entries.MoveNext())
+        while (entries.MoveNext() && budget.TryTake(entries.Current))
         {
             var entry = entries.Current;
             group.DeliverNew(stream, entry.Id, consumer, now, noAck);
@@ -379,16 +409,64 @@ public static class ConsumerGroupCommands
         reply.EndDeferredArray(header, written);
     }
 
+    /// <summary>
+    /// XREADGROUP … CLAIM: first the idle pending entries (<paramref name="claimable"/>, longest idle first), claimed
+    /// by the consumer, then new entries after <paramref name="start"/> up to what COUNT leaves. Every entry carries
+    /// the delivery metadata as XPENDING shows it before this delivery: <c>[id, fields, idle-ms, delivery-count]</c>,
+    /// 0 and 0 for a new entry (-1 idle for an entry XNACK released). Claimed entries enter the PEL even with NOACK.
+    /// A claimable entry deleted from the stream leaves the PEL and is not reported, as XAUTOCLAIM does.
+    /// </summary>
+    private static void WriteClaimedAndNew(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer,
+        List<StreamId> claimable, StreamId start, in StreamReplies.ReadArgs args, long now, ref StreamReplies.ReadBudget budget)
+    {
+        var header = reply.BeginDeferred();
+        var written = 0;
+        foreach (var id in claimable)
+        {
+            var it = stream.Range(id, id, 1);
+            if (!it.MoveNext())
+            {
+                PropagateXClaim(ctx, key, group, consumer.Name, id, now, 0);
+                group.Acknowledge(id);
+                continue;
+            }
+            if (!budget.TryTake(it.Current)) break;
+            ref var pending = ref group.Pending.GetValueRefOrNullRef(id);
+            var idle = pending.IsNacked ? -1 : Math.Max(0, now - pending.DeliveryTimeMs);
+            var deliveries = pending.DeliveryCount;
+            ConsumerGroup.Claim(id, ref pending, consumer, now, -1, countDelivery: true, now);
+            PropagateXClaim(ctx, key, group, id, pending);
+            StreamReplies.Entry(reply, it.Current, idle, deliveries);
+            written++;
+        }
+        var left = args.Count == 0 ? 0 : args.Count - written;
+        if (args.Count == 0 || left > 0)
+        {
+            var entries = stream.Range(start, StreamId.Max, left);
+            while (!budget.Exhausted && entries.MoveNext() && budget.TryTake(entries.Current))
+            {
+                var entry = entries.Current;
+                group.DeliverNew(stream, entry.Id, consumer, now, args.NoAck);
+                if (!args.NoAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
+                StreamReplies.Entry(reply, entry, 0, 0);
+                written++;
+            }
+        }
+        reply.EndDeferredArray(header, written);
+    }
+
     /// <summary>The consumer's own pending entries from <paramref name="start"/>; deleted ones come back as <c>[id, nil]</c>.</summary>
-    private static void WriteHistory(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, long now)
+    private static void WriteHistory(CommandContext ctx, ReadOnlySpan<byte> key, RespWriter reply, Stream stream, ConsumerGroup group, Consumer consumer, StreamId start, long count, long now,
+        ref StreamReplies.ReadBudget budget)
     {
         var header = reply.BeginDeferred();
         var written = 0;
         var cursor = start;
         while ((count == 0 || written < count) && consumer.Pending.SeekCeiling(cursor, out var id, out _))
         {
-            if (!WriteEntry(reply, stream, id))
+            if (!WriteEntry(reply, stream, id, ref budget, out var overBudget))
             {
+                if (overBudget) break;
                 reply.Array(2);
                 StreamReplies.Id(reply, id);
                 reply.NullArray();
@@ -418,7 +496,7 @@ public static class ConsumerGroupCommands
 
     /// <summary>XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID group-last-id: recreates one PEL entry.</summary>
     private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, StreamId id, in PendingEntry pending)
-        => PropagateXClaim(ctx, key, group, pending.Consumer.Name, id, pending.DeliveryTimeMs, pending.DeliveryCount);
+        => PropagateXClaim(ctx, key, group, pending.OwnerName, id, pending.DeliveryTimeMs, pending.DeliveryCount);
 
     private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, byte[] consumer, StreamId id, long deliveryTime, long deliveryCount)
         => ctx.AlsoPropagate(XClaimName, key.ToArray(), group.Name.ToArray(), consumer.ToArray(), ZeroArg, StreamReplies.IdBytes(id),
@@ -433,6 +511,24 @@ public static class ConsumerGroupCommands
     /// <summary>XGROUP CREATECONSUMER key group consumer.</summary>
     private static void PropagateConsumerCreation(CommandContext ctx, ReadOnlySpan<byte> key, ReadOnlySpan<byte> group, ReadOnlySpan<byte> consumer)
         => ctx.AlsoPropagate(XGroupName, CreateConsumerName, key.ToArray(), group.ToArray(), consumer.ToArray());
+
+    /// <summary>
+    /// As <see cref="WriteEntry(RespWriter, Stream, StreamId)"/> within MAXCOUNT/MAXSIZE: <paramref name="overBudget"/>
+    /// (nothing written) when the entry does not fit. A deleted entry (<c>[id, nil]</c>) is written while any budget is left.
+    /// </summary>
+    private static bool WriteEntry(RespWriter reply, Stream stream, StreamId id, ref StreamReplies.ReadBudget budget, out bool overBudget)
+    {
+        var it = stream.Range(id, id, 1);
+        if (!it.MoveNext())
+        {
+            overBudget = budget.Exhausted;
+            return false;
+        }
+        overBudget = !budget.TryTake(it.Current);
+        if (overBudget) return false;
+        StreamReplies.Entry(reply, it.Current);
+        return true;
+    }
 
     /// <summary>Writes the live entry <paramref name="id"/> as <c>[id, fields]</c>; false when it no longer exists.</summary>
     private static bool WriteEntry(RespWriter reply, Stream stream, StreamId id)
@@ -468,6 +564,86 @@ public static class ConsumerGroupCommands
         }
         if (acknowledged > 0) ctx.MarkDirty();
         ctx.Reply.Integer(acknowledged);
+    }
+
+    // XACKDEL key group [KEEPREF | DELREF | ACKED] IDS numids id [id ...]
+    private static void XAckDel(CommandContext ctx)
+    {
+        if (!StreamCommands.TryParsePolicyAndIds(ctx, 3, out var policy, out var firstId, out var numIds)) return;
+        var key = ctx.Arg(1);
+        if (!ctx.TryGet<Stream>(key, out var stream)) return;
+        var group = stream?.Groups.Find(ctx.Arg(2));
+        var reply = ctx.Reply;
+        reply.Array(numIds);
+        if (stream is null || group is null)
+        {
+            // Nothing to acknowledge or delete: every id is "no such id" (the page's reply for a missing key).
+            for (var j = 0; j < numIds; j++) reply.Integer(-1);
+            return;
+        }
+        var changed = false;
+        for (var j = 0; j < numIds; j++)
+        {
+            StreamReplies.TryParseId(ctx.Arg(firstId + j), 0, strict: true, out var id, out _);
+            if (group.Acknowledge(id)) changed = true;
+            reply.Integer(StreamCommands.DeleteWithPolicy(stream, id, policy, ref changed));
+        }
+        if (changed) ctx.Db.Touch(key);
+    }
+
+    // XNACK key group <SILENT | FAIL | FATAL> IDS numids id [id ...] [RETRYCOUNT count] [FORCE]
+    private static void XNack(CommandContext ctx)
+    {
+        NackMode mode;
+        if (ctx.ArgIs(3, "SILENT"u8)) mode = NackMode.Silent;
+        else if (ctx.ArgIs(3, "FAIL"u8)) mode = NackMode.Fail;
+        else if (ctx.ArgIs(3, "FATAL"u8)) mode = NackMode.Fatal;
+        else
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        if (!ctx.ArgIs(4, "IDS"u8))
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        if (!StreamCommands.TryParseIdsBlock(ctx, 4, out var firstId, out var numIds)) return;
+        long retryCount = -1;
+        var force = false;
+        for (var j = firstId + numIds; j < ctx.ArgCount; j++)
+        {
+            if (ctx.ArgIs(j, "RETRYCOUNT"u8) && j + 1 < ctx.ArgCount)
+            {
+                if (!CommandContext.TryParseLong(ctx.Arg(++j), out retryCount) || retryCount < 0)
+                {
+                    ctx.Error(Errors.XNackRetryCount);
+                    return;
+                }
+            }
+            else if (ctx.ArgIs(j, "FORCE"u8)) force = true;
+            else
+            {
+                // An id past numids means the count and the ids disagree; anything else is a syntax error.
+                ctx.Error(StreamReplies.TryParseId(ctx.Arg(j), 0, strict: true, out _, out _) ? Errors.NumIdsMismatch : Errors.Syntax);
+                return;
+            }
+        }
+        if (!ctx.TryGetGroup(out var stream, out var group)) return;
+
+        long released = 0;
+        for (var j = 0; j < numIds; j++)
+        {
+            StreamReplies.TryParseId(ctx.Arg(firstId + j), 0, strict: true, out var id, out _);
+            if (group.Nack(id, mode, retryCount)) released++;
+            else if (force && stream.Contains(id))
+            {
+                group.AddNacked(id, mode, retryCount);
+                released++;
+            }
+        }
+        if (released > 0) ctx.MarkDirty();
+        ctx.Reply.Integer(released);
     }
 
     // ---- XPENDING ----------------------------------------------------------------------------------------
@@ -564,10 +740,11 @@ public static class ConsumerGroupCommands
         {
             if (minIdle == 0 || now - pending.DeliveryTimeMs >= minIdle)
             {
+                // A released (XNACKed) entry shows no consumer and an idle time of -1 (XNACK page).
                 reply.Array(4);
                 StreamReplies.Id(reply, id);
-                reply.Bulk(pending.Consumer.Name);
-                reply.Integer(Math.Max(0, now - pending.DeliveryTimeMs));
+                reply.Bulk(pending.OwnerName);
+                reply.Integer(pending.IsNacked ? -1 : Math.Max(0, now - pending.DeliveryTimeMs));
                 reply.Integer(pending.DeliveryCount);
                 written++;
                 count--;
@@ -828,17 +1005,7 @@ public static class ConsumerGroupCommands
 
     /// <summary>XINFO's key lookup: a missing key is "ERR no such key".</summary>
     private static bool TryGetExistingStream(CommandContext ctx, out Stream stream)
-    {
-        stream = null!;
-        if (!ctx.TryGet<Stream>(ctx.Arg(2), out var found)) return false;
-        if (found is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return false;
-        }
-        stream = found;
-        return true;
-    }
+        => StreamReplies.TryGetExistingStream(ctx, ctx.Arg(2), out stream);
 
     /// <summary>entries-read: the counter, or nil when unknown.</summary>
     public static void WriteEntriesRead(RespWriter reply, ConsumerGroup group)
@@ -883,7 +1050,7 @@ public static class ConsumerGroupCommands
                 if (count > 0 && written == count) break;
                 reply.Array(4);
                 StreamReplies.Id(reply, id);
-                reply.Bulk(pending.Consumer.Name);
+                reply.Bulk(pending.OwnerName);
                 reply.Integer(pending.DeliveryTimeMs);
                 reply.Integer(pending.DeliveryCount);
                 written++;

@@ -16,6 +16,9 @@ public static class StreamCommands
         t.Add("xlen", 2, ReadOnly | Fast, 1, 1, 1, XLen, "stream", "Return the number of messages in a stream.", "5.0.0", "O(1)", "read", "stream", "fast");
         t.Add("xdel", -3, Write | Fast, 1, 1, 1, XDel, "stream", "Returns the number of messages after removing them from a stream.", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", "write", "stream", "fast");
         t.Add("xtrim", -4, Write, 1, 1, 1, XTrim, "stream", "Deletes messages from the beginning of a stream.", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", "write", "stream", "slow");
+        t.Add("xdelex", -5, Write | Fast, 1, 1, 1, XDelEx, "stream", "Deletes one or multiple entries from the stream.", "8.2.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", "write", "stream", "fast");
+        t.Add("xcfgset", -2, Write | Fast, 1, 1, 1, XCfgSet, "stream", "Sets the IDMP configuration parameters for a stream.", "8.6.0", "O(1)", "write", "stream", "fast");
+        t.Add("xidmprecord", 5, Write | Fast, 1, 1, 1, XIdmpRecord, "stream", "An internal command for setting IDMP metadata on an existing stream message.", "8.8.0", "O(1)", "write", "stream", "fast");
         t.Add("xsetid", -3, Write | DenyOom | Fast, 1, 1, 1, XSetId, "stream", "An internal command for replicating stream values.", "5.0.0", "O(1)", "write", "stream", "fast");
         t.Add("xread", -4, ReadOnly | Blocking | Movablekeys, 0, 0, 0, XRead, "stream", "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.", "5.0.0", "", "read", "stream", "slow", "blocking");
         t.Add("xinfo", -2, None, 0, 0, 0, CommandRegistry.ContainerWithoutSubcommand, "stream", "A container for stream introspection commands.", "5.0.0", "Depends on subcommand.", "slow")
@@ -47,6 +50,14 @@ public static class StreamCommands
         public bool IdGiven;
         public bool SeqGiven;
         public StreamId Id;
+
+        // KEEPREF | DELREF | ACKED (Redis 8.2): what trimming does about consumer groups.
+        public ReferencePolicy Policy;
+        public bool PolicyGiven;
+
+        // XADD IDMPAUTO pid | IDMP pid iid (Redis 8.6): where the keyword is (0: absent).
+        public int IdmpArg;
+        public bool IdmpAuto;
     }
 
     /// <summary>
@@ -104,11 +115,25 @@ public static class StreamCommands
             {
                 args.NoMkStream = true;
             }
+            else if (!args.PolicyGiven && TryParsePolicy(ctx, i, out args.Policy))
+            {
+                args.PolicyGiven = true;
+            }
+            else if (xadd && (ctx.ArgIs(i, "IDMPAUTO"u8) && moreArgs > 0 || ctx.ArgIs(i, "IDMP"u8) && moreArgs > 1))
+            {
+                if (args.IdmpArg != 0) { ctx.Error(Errors.XAddIdmpTwice); return false; }
+                args.IdmpArg = i;
+                args.IdmpAuto = ctx.Arg(i).Length == 8;
+                if (ctx.Arg(i + 1).IsEmpty) { ctx.Error(Errors.IdmpEmptyProducerId); return false; }
+                if (!args.IdmpAuto && ctx.Arg(i + 2).IsEmpty) { ctx.Error(Errors.IdmpEmptyIdempotentId); return false; }
+                i += args.IdmpAuto ? 1 : 2;
+            }
             else if (xadd)
             {
                 // Anything else is the id (or a syntax error reported as an invalid id, as Redis does).
                 var text = ctx.Arg(i);
                 if (!TryParseAddId(text, out args.Id, out args.SeqGiven)) { ctx.Error(Errors.InvalidStreamId); return false; }
+                if (args.IdmpArg != 0) { ctx.Error(Errors.XAddIdmpWithExplicitId); return false; }
                 args.IdGiven = true;
                 break;
             }
@@ -139,6 +164,18 @@ public static class StreamCommands
         return true;
     }
 
+    /// <summary>KEEPREF | DELREF | ACKED at <paramref name="index"/>.</summary>
+    internal static bool TryParsePolicy(CommandContext ctx, int index, out ReferencePolicy policy)
+    {
+        policy = ctx.ArgIs(index, "KEEPREF"u8) ? ReferencePolicy.KeepRef
+            : ctx.ArgIs(index, "DELREF"u8) ? ReferencePolicy.DelRef
+            : ctx.ArgIs(index, "ACKED"u8) ? ReferencePolicy.Acked
+            : (ReferencePolicy)byte.MaxValue;
+        if ((byte)policy != byte.MaxValue) return true;
+        policy = ReferencePolicy.KeepRef;
+        return false;
+    }
+
     /// <summary>An XADD id: strict <c>ms[-seq]</c> or <c>ms-*</c> (sequence chosen by the stream).</summary>
     private static bool TryParseAddId(ReadOnlySpan<byte> text, out StreamId id, out bool seqGiven)
     {
@@ -153,7 +190,8 @@ public static class StreamCommands
         return StreamReplies.TryParseId(text, 0, strict: true, out id, out _);
     }
 
-    // XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+    // XADD key [NOMKSTREAM] [KEEPREF | DELREF | ACKED] [IDMPAUTO producer-id | IDMP producer-id idempotent-id]
+    //      [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
     private static void XAdd(CommandContext ctx)
     {
         if (!TryParseAddTrimArgs(ctx, xadd: true, out var args)) return;
@@ -182,6 +220,19 @@ public static class StreamCommands
                 return;
             }
             stream = new Stream(ctx.Server.Options.StreamNodeMaxEntries, ctx.Server.Options.StreamNodeMaxBytes);
+        }
+
+        // Idempotent production: a (pid, iid) already seen answers with the entry it added, and adds nothing.
+        ReadOnlySpan<byte> iid = default;
+        if (args.IdmpArg != 0)
+        {
+            iid = args.IdmpAuto ? IdempotentIdOf(ctx.Args[fieldPos..]) : ctx.Arg(args.IdmpArg + 2);
+            if (stream.Idmp is { } idmp && idmp.TryFind(ctx.Arg(args.IdmpArg + 1), iid, ctx.NowMs, out var original))
+            {
+                idmp.IidsDuplicates++;
+                StreamReplies.Id(ctx.Reply, original);
+                return;
+            }
         }
         if (stream.LastId == StreamId.Max)
         {
@@ -212,12 +263,42 @@ public static class StreamCommands
         if (created) ctx.Db.Add(key, stream);
         else ctx.Db.Touch(key);
         StreamReplies.Id(ctx.Reply, id);
+        if (args.IdmpArg != 0)
+        {
+            stream.Idmp ??= new IdempotencyMap();
+            stream.Idmp.Record(ctx.Arg(args.IdmpArg + 1), iid, id, ctx.NowMs);
+            stream.Idmp.IidsAdded++;
+        }
 
         if (args.Strategy != TrimStrategy.None) Trim(stream, args);
 
         // Propagate what replay must do: the generated id instead of '*' / 'ms-*', and an exact trim (xaddCommand).
+        // An IDMP entry replays as a plain XADD with its id, then XIDMPRECORD remembers its (pid, iid).
         if (!args.IdGiven || !args.SeqGiven || args.Approx)
             ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, args.IdArg, id));
+        if (args.IdmpArg != 0)
+            ctx.AlsoPropagate(XIdmpRecordName, key.ToArray(), ctx.Arg(args.IdmpArg + 1).ToArray(), iid.ToArray(), StreamReplies.IdBytes(id));
+    }
+
+    private static readonly byte[] XIdmpRecordName = "XIDMPRECORD"u8.ToArray();
+
+    /// <summary>
+    /// IDMPAUTO's iid: a digest of the entry's fields and values (each length-prefixed, so no two different entries
+    /// encode alike), 16 bytes of SHA-256.
+    /// </summary>
+    private static byte[] IdempotentIdOf(ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var part in fieldsAndValues)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
+            hash.AppendData(length);
+            hash.AppendData(part.Span);
+        }
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return digest[..16].ToArray();
     }
 
     /// <summary>
@@ -231,6 +312,7 @@ public static class StreamCommands
         for (var i = 0; i < ctx.ArgCount; i++)
         {
             if (args.Approx && args.LimitArg != 0 && (i == args.LimitArg || i == args.LimitArg + 1)) continue;
+            if (args.IdmpArg != 0 && i >= args.IdmpArg && i <= args.IdmpArg + (args.IdmpAuto ? 1 : 2)) continue;
             if (idArg != 0 && i == idArg) result.Add(StreamReplies.IdBytes(id));
             else if (args.Approx && i == args.ApproxArg) result.Add("="u8.ToArray());
             else if (args.Approx && i == args.ThresholdArg)
@@ -260,10 +342,10 @@ public static class StreamCommands
     };
 
     private static long Trim(Stream stream, in AddTrimArgs args) => args.Strategy == TrimStrategy.MaxLen
-        ? stream.TrimByMaxLen(args.MaxLen, args.Approx, args.Limit)
-        : stream.TrimByMinId(args.MinId, args.Approx, args.Limit);
+        ? stream.TrimByMaxLen(args.MaxLen, args.Approx, args.Limit, args.Policy)
+        : stream.TrimByMinId(args.MinId, args.Approx, args.Limit, args.Policy);
 
-    // XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]
+    // XTRIM key <MAXLEN | MINID> [= | ~] threshold [KEEPREF | DELREF | ACKED] [LIMIT count]
     private static void XTrim(CommandContext ctx)
     {
         if (!TryParseAddTrimArgs(ctx, xadd: false, out var args)) return;
@@ -372,6 +454,198 @@ public static class StreamCommands
         ctx.Reply.Integer(deleted);
     }
 
+    // XDELEX key [KEEPREF | DELREF | ACKED] IDS numids id [id ...]
+    private static void XDelEx(CommandContext ctx)
+    {
+        if (!TryParsePolicyAndIds(ctx, 2, out var policy, out var firstId, out var numIds)) return;
+        var key = ctx.Arg(1);
+        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
+        var reply = ctx.Reply;
+        reply.Array(numIds);
+        if (stream is null)
+        {
+            for (var j = 0; j < numIds; j++) reply.Integer(-1);
+            return;
+        }
+        var changed = false;
+        for (var j = 0; j < numIds; j++)
+        {
+            StreamReplies.TryParseId(ctx.Arg(firstId + j), 0, strict: true, out var id, out _);
+            var result = DeleteWithPolicy(stream, id, policy, ref changed);
+            reply.Integer(result);
+        }
+        if (changed) ctx.Db.Touch(key);
+    }
+
+    /// <summary>
+    /// One id of XDELEX/XACKDEL: 1 deleted, -1 not in the stream, 2 kept because a group still needs it (ACKED).
+    /// DELREF drops the id from every PEL even when the entry is already gone. <paramref name="changed"/> is set when
+    /// the stream or a PEL changed.
+    /// </summary>
+    internal static int DeleteWithPolicy(Stream stream, StreamId id, ReferencePolicy policy, ref bool changed)
+    {
+        if (policy == ReferencePolicy.DelRef)
+        {
+            if (stream.DropReferences(id)) changed = true;
+        }
+        else if (policy == ReferencePolicy.Acked)
+        {
+            if (!stream.Contains(id)) return -1;
+            if (stream.IsReferenced(id)) return 2;
+        }
+        if (!stream.Delete(id)) return -1;
+        changed = true;
+        return 1;
+    }
+
+    /// <summary>
+    /// <c>[KEEPREF | DELREF | ACKED] IDS numids id …</c> from <paramref name="start"/> (XDELEX, XACKDEL), in either
+    /// order; every id is checked. Writes Redis's error and returns false when they are not well formed.
+    /// </summary>
+    internal static bool TryParsePolicyAndIds(CommandContext ctx, int start, out ReferencePolicy policy, out int firstId, out int numIds)
+    {
+        policy = ReferencePolicy.KeepRef;
+        firstId = 0;
+        numIds = 0;
+        var policyGiven = false;
+        for (var i = start; i < ctx.ArgCount; i++)
+        {
+            if (firstId == 0 && ctx.ArgIs(i, "IDS"u8))
+            {
+                if (!TryParseIdsBlock(ctx, i, out firstId, out numIds)) return false;
+                i = firstId + numIds - 1;
+            }
+            else if (!policyGiven && TryParsePolicy(ctx, i, out policy))
+            {
+                policyGiven = true;
+            }
+            else
+            {
+                // Something left after the ids that is no option: the count and the ids disagree.
+                ctx.Error(firstId != 0 && i == firstId + numIds ? Errors.NumIdsMismatch : Errors.Syntax);
+                return false;
+            }
+        }
+        if (firstId == 0)
+        {
+            ctx.SyntaxError();
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <c>IDS numids id …</c> with the IDS keyword at <paramref name="idsArg"/>: numids must be positive and that many
+    /// valid ids must follow. Writes the error and returns false otherwise.
+    /// </summary>
+    internal static bool TryParseIdsBlock(CommandContext ctx, int idsArg, out int firstId, out int numIds)
+    {
+        firstId = 0;
+        numIds = 0;
+        if (idsArg + 1 >= ctx.ArgCount)
+        {
+            ctx.SyntaxError();
+            return false;
+        }
+        if (!CommandContext.TryParseLong(ctx.Arg(idsArg + 1), out var count) || count < 1 || count > int.MaxValue)
+        {
+            ctx.Error(Errors.NumIdsNotPositive);
+            return false;
+        }
+        if (count > ctx.ArgCount - idsArg - 2)
+        {
+            ctx.Error(Errors.NumIdsMismatch);
+            return false;
+        }
+        for (var j = 0; j < count; j++)
+        {
+            if (!StreamReplies.TryParseStrictId(ctx, idsArg + 2 + j, 0, out _)) return false;
+        }
+        firstId = idsArg + 2;
+        numIds = (int)count;
+        return true;
+    }
+
+    // ---- XCFGSET / XIDMPRECORD (idempotent production, Redis 8.6) ------------------------------------------
+
+    // XCFGSET key [IDMP-DURATION idmp-duration] [IDMP-MAXSIZE idmp-maxsize]
+    private static void XCfgSet(CommandContext ctx)
+    {
+        long duration = -1, maxSize = -1;
+        for (var i = 2; i < ctx.ArgCount; i++)
+        {
+            var moreArgs = ctx.ArgCount - 1 - i;
+            if (ctx.ArgIs(i, "IDMP-DURATION"u8) && moreArgs > 0)
+            {
+                if (!CommandContext.TryParseLong(ctx.Arg(++i), out duration) || duration < 1 || duration > IdempotencyMap.MaxDurationSeconds)
+                {
+                    ctx.Error(Errors.XCfgSetInvalidDuration);
+                    return;
+                }
+            }
+            else if (ctx.ArgIs(i, "IDMP-MAXSIZE"u8) && moreArgs > 0)
+            {
+                if (!CommandContext.TryParseLong(ctx.Arg(++i), out maxSize) || maxSize < 1 || maxSize > IdempotencyMap.MaxMaxSize)
+                {
+                    ctx.Error(Errors.XCfgSetInvalidMaxSize);
+                    return;
+                }
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+        if (duration < 0 && maxSize < 0)
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        var key = ctx.Arg(1);
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
+        stream.Idmp ??= new IdempotencyMap();
+        stream.Idmp.Configure(duration < 0 ? stream.Idmp.DurationSeconds : duration, maxSize < 0 ? stream.Idmp.MaxSize : maxSize);
+        ctx.Db.Touch(key);
+        ctx.Reply.Ok();
+    }
+
+    // XIDMPRECORD key pid iid stream-id
+    private static void XIdmpRecord(CommandContext ctx)
+    {
+        if (ctx.Arg(2).IsEmpty)
+        {
+            ctx.Error(Errors.IdmpEmptyProducerId);
+            return;
+        }
+        if (ctx.Arg(3).IsEmpty)
+        {
+            ctx.Error(Errors.IdmpEmptyIdempotentId);
+            return;
+        }
+        if (!StreamReplies.TryParseStrictId(ctx, 4, 0, out var id)) return;
+        var key = ctx.Arg(1);
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
+        // An entry trimmed or deleted since it was added still answers its duplicates (its id is what XADD returned),
+        // so any id the stream has generated is accepted; one it never reached is not.
+        if (id.IsZero || id > stream.LastId)
+        {
+            ctx.Error(Errors.XIdmpRecordUnknownEntry);
+            return;
+        }
+        var idmp = stream.Idmp ??= new IdempotencyMap();
+        if (idmp.TryFind(ctx.Arg(2), ctx.Arg(3), ctx.NowMs, out var existing))
+        {
+            if (existing != id) ctx.Error(Errors.XIdmpRecordConflict);
+            else ctx.Reply.Ok();
+            return;
+        }
+        idmp.Record(ctx.Arg(2), ctx.Arg(3), id, ctx.NowMs);
+        idmp.IidsAdded++;
+        ctx.Db.Touch(key);
+        ctx.Reply.Ok();
+    }
+
     // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
     private static void XSetId(CommandContext ctx)
     {
@@ -401,12 +675,7 @@ public static class StreamCommands
         }
 
         var key = ctx.Arg(1);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         // With entries present the last id may not go below the top entry (ids stay monotonic).
         if (stream.Length > 0 && id < LastLiveId(stream)) { ctx.Error(Errors.XSetIdSmallerThanTop); return; }
         if (entriesAdded != -1 && stream.Length > entriesAdded) { ctx.Error(Errors.XSetIdEntriesAddedTooSmall); return; }
@@ -427,7 +696,7 @@ public static class StreamCommands
 
     // ---- XREAD ---------------------------------------------------------------------------------------------
 
-    // XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
+    // XREAD [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
     private static void XRead(CommandContext ctx)
     {
         if (!StreamReplies.TryParseReadArgs(ctx, xreadgroup: false, out var args)) return;
@@ -469,13 +738,18 @@ public static class StreamCommands
         var reply = ctx.Reply;
         var header = StreamReplies.BeginStreams(reply);
         var served = 0;
+        var budget = new StreamReplies.ReadBudget(args);
         for (var i = 0; i < n; i++)
         {
             if (ctx.Db.Get(ctx.Arg(args.FirstKey + i)) is not Stream stream || stream.Length == 0) continue;
             if (!after[i].TryIncrement(out var start) || start > stream.LastId) continue;
+            if (budget.Exhausted) break;
             var mark = reply.Length;
             StreamReplies.StreamKey(reply, ctx.Arg(args.FirstKey + i));
-            if (StreamReplies.Entries(reply, stream.Range(start, StreamId.Max, args.Count)) == 0) reply.Truncate(mark);
+            var written = args.Limited
+                ? StreamReplies.Entries(reply, stream.Range(start, StreamId.Max, args.Count), ref budget)
+                : StreamReplies.Entries(reply, stream.Range(start, StreamId.Max, args.Count));
+            if (written == 0) reply.Truncate(mark);
             else served++;
         }
         if (served > 0 || args.BlockMs < 0 || ctx.InExec)
@@ -520,12 +794,7 @@ public static class StreamCommands
     private static void XInfoStream(CommandContext ctx)
     {
         var key = ctx.Arg(2);
-        if (!StreamReplies.TryGetStream(ctx, key, out var stream)) return;
-        if (stream is null)
-        {
-            ctx.Error(Errors.NoSuchKey);
-            return;
-        }
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
         var optionCount = ctx.ArgCount - 3;
         var full = optionCount > 0;
         long count = 10;
@@ -544,7 +813,8 @@ public static class StreamCommands
         }
 
         var reply = ctx.Reply;
-        reply.Map(full ? 9 : 10);
+        var idmp = stream.Idmp;
+        reply.Map((full ? 9 : 10) + (idmp is null ? 0 : 6));
         reply.Bulk("length"u8);
         reply.Integer(stream.Length);
         reply.Bulk("radix-tree-keys"u8);
@@ -559,6 +829,7 @@ public static class StreamCommands
         reply.Integer(stream.EntriesAdded);
         reply.Bulk("recorded-first-entry-id"u8);
         StreamReplies.Id(reply, stream.FirstId);
+        if (idmp is not null) WriteIdmpInfo(reply, idmp, ctx.NowMs);
         if (full)
         {
             reply.Bulk("entries"u8);
@@ -577,6 +848,24 @@ public static class StreamCommands
         var last = stream.ReverseRange(StreamId.Min, StreamId.Max, 1);
         if (last.MoveNext()) StreamReplies.Entry(reply, last.Current);
         else reply.Null();
+    }
+
+    /// <summary>XINFO STREAM's IDMP fields (Redis 8.6), shown once the stream has used idempotency.</summary>
+    private static void WriteIdmpInfo(Protocol.RespWriter reply, IdempotencyMap idmp, long nowMs)
+    {
+        var (pids, iids) = idmp.Tracked(nowMs);
+        reply.Bulk("idmp-duration"u8);
+        reply.Integer(idmp.DurationSeconds);
+        reply.Bulk("idmp-maxsize"u8);
+        reply.Integer(idmp.MaxSize);
+        reply.Bulk("pids-tracked"u8);
+        reply.Integer(pids);
+        reply.Bulk("iids-tracked"u8);
+        reply.Integer(iids);
+        reply.Bulk("iids-added"u8);
+        reply.Integer(idmp.IidsAdded);
+        reply.Bulk("iids-duplicates"u8);
+        reply.Integer(idmp.IidsDuplicates);
     }
 
     /// <summary>

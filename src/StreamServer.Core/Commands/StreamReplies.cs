@@ -78,12 +78,27 @@ public static class StreamReplies
     {
         reply.Array(2);
         Id(reply, entry.Id);
+        Fields(reply, entry);
+    }
+
+    private static void Fields(RespWriter reply, StreamEntry entry)
+    {
         reply.Array(entry.FieldCount * 2);
         foreach (var pair in entry.Fields)
         {
             reply.Bulk(pair.Field);
             reply.Bulk(pair.Value);
         }
+    }
+
+    /// <summary>One entry with its delivery metadata (XREADGROUP … CLAIM): <c>[id, [field, value, …], idle-ms, delivery-count]</c>.</summary>
+    public static void Entry(RespWriter reply, StreamEntry entry, long idleMs, long deliveryCount)
+    {
+        reply.Array(4);
+        Id(reply, entry.Id);
+        Fields(reply, entry);
+        reply.Integer(idleMs);
+        reply.Integer(deliveryCount);
     }
 
     /// <summary>Every entry the iterator yields, as an array (streamReplyWithRange); returns how many.</summary>
@@ -143,16 +158,87 @@ public static class StreamReplies
 
         public bool NoAck;
 
+        /// <summary>MAXCOUNT (Redis 8.10): entries in the whole reply, across streams; 0 when not given.</summary>
+        public long MaxCount;
+
+        /// <summary>MAXSIZE (Redis 8.10): bytes of entry data in the whole reply; 0 when not given.</summary>
+        public long MaxSize;
+
+        /// <summary>XREADGROUP CLAIM min-idle-time (Redis 8.4); -1 when not given.</summary>
+        public long ClaimMinIdle;
+
         public readonly int FirstId => FirstKey + KeyCount;
+
+        public readonly bool Limited => MaxCount > 0 || MaxSize > 0;
     }
 
     /// <summary>
-    /// Parses <c>[GROUP g c] [COUNT n] [BLOCK ms] [NOACK] STREAMS key … id …</c> as xreadCommand does, writing
+    /// What MAXCOUNT/MAXSIZE leave for the rest of a read, shared by all its streams. An entry fits while the count
+    /// lasts and its bytes (id, fields and values) fit in what is left of MAXSIZE; the first entry of a read always
+    /// fits, so an entry larger than MAXSIZE is still delivered, alone.
+    /// </summary>
+    public struct ReadBudget
+    {
+        private long _count;
+        private long _bytes;
+        private bool _any;
+
+        public ReadBudget(in ReadArgs args)
+        {
+            _count = args.MaxCount > 0 ? args.MaxCount : long.MaxValue;
+            _bytes = args.MaxSize > 0 ? args.MaxSize : long.MaxValue;
+            _any = false;
+        }
+
+        public readonly bool Exhausted => _count == 0 || (_any && _bytes <= 0);
+
+        /// <summary>Takes the entry from the budget when it fits; false (nothing taken) when it does not.</summary>
+        public bool TryTake(StreamEntry entry)
+        {
+            if (_count == 0) return false;
+            if (_bytes == long.MaxValue)
+            {
+                if (_count != long.MaxValue) _count--;
+                return true; // no MAXSIZE: nothing to measure
+            }
+            var size = EntrySize(entry);
+            if (_any && size > _bytes) return false;
+            _count--;
+            _bytes -= size;
+            _any = true;
+            return true;
+        }
+
+        private static long EntrySize(StreamEntry entry)
+        {
+            Span<byte> text = stackalloc byte[StreamId.MaxFormattedLength];
+            long size = entry.Id.Format(text);
+            foreach (var pair in entry.Fields) size += pair.Field.Length + pair.Value.Length;
+            return size;
+        }
+    }
+
+    /// <summary>As <see cref="Entries(RespWriter, StreamIterator)"/>, stopping when <paramref name="budget"/> runs out.</summary>
+    public static int Entries(RespWriter reply, StreamIterator entries, ref ReadBudget budget)
+    {
+        var header = reply.BeginDeferred();
+        var count = 0;
+        while (entries.MoveNext() && budget.TryTake(entries.Current))
+        {
+            Entry(reply, entries.Current);
+            count++;
+        }
+        reply.EndDeferredArray(header, count);
+        return count;
+    }
+
+    /// <summary>
+    /// Parses <c>[GROUP g c] [COUNT n] [MAXCOUNT n] [MAXSIZE n] [BLOCK ms] [CLAIM ms] [NOACK] STREAMS key … id …</c> as xreadCommand does, writing
     /// Redis's error when it fails. Ids are not looked at here (each family has its special ids).
     /// </summary>
     public static bool TryParseReadArgs(CommandContext ctx, bool xreadgroup, out ReadArgs args)
     {
-        args = new ReadArgs { BlockMs = -1 };
+        args = new ReadArgs { BlockMs = -1, ClaimMinIdle = -1 };
         for (var i = 1; i < ctx.ArgCount; i++)
         {
             var moreArgs = ctx.ArgCount - i - 1;
@@ -192,6 +278,19 @@ public static class StreamReplies
             {
                 if (!xreadgroup) { ctx.Error(Errors.XReadNoAckOnXRead); return false; }
                 args.NoAck = true;
+            }
+            else if (ctx.ArgIs(i, "MAXCOUNT"u8) && moreArgs > 0)
+            {
+                if (!CommandContext.TryParseLong(ctx.Arg(++i), out args.MaxCount) || args.MaxCount < 1) { ctx.Error(Errors.XReadMaxCount); return false; }
+            }
+            else if (ctx.ArgIs(i, "MAXSIZE"u8) && moreArgs > 0)
+            {
+                if (!CommandContext.TryParseLong(ctx.Arg(++i), out args.MaxSize) || args.MaxSize < 1) { ctx.Error(Errors.XReadMaxSize); return false; }
+            }
+            else if (ctx.ArgIs(i, "CLAIM"u8) && moreArgs > 0)
+            {
+                if (!xreadgroup) { ctx.Error(Errors.XReadClaimOnXRead); return false; }
+                if (!CommandContext.TryParseLong(ctx.Arg(++i), out args.ClaimMinIdle) || args.ClaimMinIdle < 0) { ctx.Error(Errors.XReadGroupClaimMinIdle); return false; }
             }
             else
             {
@@ -255,6 +354,20 @@ public static class StreamReplies
     {
         Span<byte> text = stackalloc byte[StreamId.MaxFormattedLength];
         return text[..id.Format(text)].ToArray();
+    }
+
+    /// <summary>The stream under <paramref name="key"/>; false with WRONGTYPE or "ERR no such key" written otherwise.</summary>
+    public static bool TryGetExistingStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream stream)
+    {
+        stream = null!;
+        if (!ctx.TryGet<Stream>(key, out var found)) return false;
+        if (found is null)
+        {
+            ctx.Error(Errors.NoSuchKey);
+            return false;
+        }
+        stream = found;
+        return true;
     }
 
     /// <summary>The stream under <paramref name="key"/> (null when missing); false with WRONGTYPE written otherwise.</summary>

@@ -88,7 +88,7 @@ public sealed class BlockingRegistry
         return into;
     }
 
-    /// <summary>The earliest deadline among blocked clients (Unix ms), or long.MaxValue.</summary>
+    /// <summary>The earliest deadline or recheck time among blocked clients (Unix ms), or long.MaxValue.</summary>
     public long NextDeadline()
     {
         var next = long.MaxValue;
@@ -96,8 +96,22 @@ public sealed class BlockingRegistry
         {
             var d = c.Blocked!.DeadlineMs;
             if (d != 0 && d < next) next = d;
+            var r = c.Blocked.RecheckAtMs;
+            if (r != 0 && r < next) next = r;
         }
         return next;
+    }
+
+    /// <summary>Marks the first key of every client whose recheck time has come as ready, so the client re-runs.</summary>
+    public void MarkRechecksDue(long nowMs)
+    {
+        foreach (var c in _blocked)
+        {
+            var state = c.Blocked!;
+            if (state.RecheckAtMs == 0 || state.RecheckAtMs > nowMs || state.Keys.Count == 0) continue;
+            state.RecheckAtMs = 0;
+            KeyTouched(state.Keys[0].Db, state.Keys[0].Key);
+        }
     }
 
     public void TimedOut(long nowMs, List<ClientSession> into)

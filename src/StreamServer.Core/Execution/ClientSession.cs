@@ -181,6 +181,12 @@ public sealed class BlockState
     /// <summary>Absolute deadline in Unix ms; 0 = forever.</summary>
     public long DeadlineMs { get; set; }
 
+    /// <summary>
+    /// When a re-run may succeed though no key was written (Unix ms; 0 = only when a key is written): XREADGROUP …
+    /// CLAIM waits for a pending entry to reach its min-idle-time as well as for new entries.
+    /// </summary>
+    public long RecheckAtMs { get; set; }
+
     /// <summary>The keys (database, key) the client waits on.</summary>
     public List<(int Db, byte[] Key)> Keys { get; } = [];
 

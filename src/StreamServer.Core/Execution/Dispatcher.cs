@@ -255,6 +255,8 @@ public sealed class Dispatcher : IDisposable
             }
         }
         _scratchClients.Clear();
+        _server.Blocking.MarkRechecksDue(now);
+        if (_server.Blocking.HasReadyKeys) ServeReadyClients();
     }
 
     private void ResumeReleasedClients()

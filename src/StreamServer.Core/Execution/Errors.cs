@@ -133,6 +133,24 @@ public static class Errors
 
     public static string XClaimUnknownOption(string option) => $"ERR Unrecognized XCLAIM option '{option}'";
 
+    // Redis 8 streams (8.2 XDELEX/XACKDEL/KEEPREF|DELREF|ACKED, 8.4 CLAIM, 8.6 IDMP/XCFGSET, 8.8 XNACK, 8.10 MAXCOUNT/MAXSIZE).
+    // Texts the command pages give are theirs; the others are ours (the pages name no text), in Redis's wording style.
+    public const string NumIdsNotPositive = "ERR Number of IDs must be a positive integer";
+    public const string NumIdsMismatch = "ERR The `numids` parameter must match the number of arguments";
+    public const string XAddIdmpTwice = "ERR IDMP/IDMPAUTO can be specified only once";
+    public const string XAddIdmpWithExplicitId = "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs";
+    public const string IdmpEmptyProducerId = "ERR producer ID must not be empty";
+    public const string IdmpEmptyIdempotentId = "ERR idempotent ID must not be empty";
+    public const string XCfgSetInvalidDuration = "ERR invalid duration";
+    public const string XCfgSetInvalidMaxSize = "ERR invalid maxsize";
+    public const string XIdmpRecordUnknownEntry = "ERR the stream ID does not refer to an entry of the stream";
+    public const string XIdmpRecordConflict = "ERR the producer ID and idempotent ID already map to a different stream ID";
+    public const string XReadMaxCount = "ERR MAXCOUNT must be a positive integer";
+    public const string XReadMaxSize = "ERR MAXSIZE must be a positive integer";
+    public const string XReadClaimOnXRead = "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.";
+    public const string XReadGroupClaimMinIdle = "ERR Invalid min-idle-time argument for CLAIM";
+    public const string XNackRetryCount = "ERR Invalid RETRYCOUNT option argument for XNACK";
+
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
 
     public const string WaitAofAppendOnlyDisabled = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.";

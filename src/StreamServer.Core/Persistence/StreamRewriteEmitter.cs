@@ -10,8 +10,9 @@ namespace StreamServer.Persistence;
 /// <summary>
 /// A stream as the commands that recreate it (Redis's rewriteStreamObject in aof.c): an XADD per entry (or
 /// <c>XADD key MAXLEN 0 0-1 x y</c> for an empty stream), <c>XSETID key last-id ENTRIESADDED n MAXDELETEDID id</c>,
+/// <c>XCFGSET</c> and an <c>XIDMPRECORD</c> per remembered idempotent id when the stream uses IDMP,
 /// then per group <c>XGROUP CREATE key group last-id ENTRIESREAD n</c>, per consumer either an XCLAIM … JUSTID FORCE
-/// per pending entry or <c>XGROUP CREATECONSUMER</c> when it has none.
+/// per pending entry or <c>XGROUP CREATECONSUMER</c> when it has none, then an <c>XNACK … FORCE</c> per entry XNACK released.
 /// </summary>
 public sealed class StreamRewriteEmitter : IRewriteEmitter
 {
@@ -49,6 +50,27 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
         RespEncoder.WriteBulk(output, stream.EntriesAdded);
         RespEncoder.WriteBulk(output, "MAXDELETEDID"u8);
         RespEncoder.WriteBulk(output, Format(stream.MaxDeletedId, id));
+
+        if (stream.Idmp is { } idmp)
+        {
+            // XCFGSET clears the map, so it comes first; then each remembered (pid, iid) in the order it was added.
+            RespEncoder.WriteArrayHeader(output, 6);
+            RespEncoder.WriteBulk(output, "XCFGSET"u8);
+            RespEncoder.WriteBulk(output, key);
+            RespEncoder.WriteBulk(output, "IDMP-DURATION"u8);
+            RespEncoder.WriteBulk(output, idmp.DurationSeconds);
+            RespEncoder.WriteBulk(output, "IDMP-MAXSIZE"u8);
+            RespEncoder.WriteBulk(output, idmp.MaxSize);
+            foreach (var (pid, iid, entryId) in idmp.Entries())
+            {
+                RespEncoder.WriteArrayHeader(output, 5);
+                RespEncoder.WriteBulk(output, "XIDMPRECORD"u8);
+                RespEncoder.WriteBulk(output, key);
+                RespEncoder.WriteBulk(output, pid);
+                RespEncoder.WriteBulk(output, iid);
+                RespEncoder.WriteBulk(output, Format(entryId, id));
+            }
+        }
 
         if (stream.Groups.Count == 0) return;
         foreach (var group in stream.Groups.InOrder())
@@ -92,6 +114,23 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                     RespEncoder.WriteBulk(output, "JUSTID"u8);
                     RespEncoder.WriteBulk(output, "FORCE"u8);
                 }
+            }
+
+            // Entries XNACK released belong to no consumer: XNACK … FORCE recreates them with their count.
+            foreach (var (pendingId, pending) in group.Pending)
+            {
+                if (!pending.IsNacked) continue;
+                RespEncoder.WriteArrayHeader(output, 10);
+                RespEncoder.WriteBulk(output, "XNACK"u8);
+                RespEncoder.WriteBulk(output, key);
+                RespEncoder.WriteBulk(output, group.Name);
+                RespEncoder.WriteBulk(output, "FAIL"u8);
+                RespEncoder.WriteBulk(output, "IDS"u8);
+                RespEncoder.WriteBulk(output, "1"u8);
+                RespEncoder.WriteBulk(output, Format(pendingId, id));
+                RespEncoder.WriteBulk(output, "RETRYCOUNT"u8);
+                RespEncoder.WriteBulk(output, pending.DeliveryCount);
+                RespEncoder.WriteBulk(output, "FORCE"u8);
             }
         }
     }

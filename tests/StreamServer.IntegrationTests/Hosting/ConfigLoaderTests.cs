@@ -44,7 +44,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var (_, loader, ok) = Load(["--port", "abc"]);
 
         Assert.False(ok);
-        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 7.4.0) ***\nReading the configuration file, at line 2\n>>> 'port \"abc\"'\nargument couldn't be parsed into an integer\n", loader.Error);
+        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 8.10.0) ***\nReading the configuration file, at line 2\n>>> 'port \"abc\"'\nargument couldn't be parsed into an integer\n", loader.Error);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         // As Redis: file lines, then a blank line, then one line per command-line directive.
         Assert.False(ok);
-        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 7.4.0) ***\nReading the configuration file, at line 6\n>>> 'foo \"bar\"'\nBad directive or wrong number of arguments\n", loader.Error);
+        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 8.10.0) ***\nReading the configuration file, at line 6\n>>> 'foo \"bar\"'\nBad directive or wrong number of arguments\n", loader.Error);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var (_, loader, ok) = Load([file]);
 
         Assert.False(ok);
-        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 7.4.0) ***\nReading the configuration file, at line 3\n>>> 'appendfsync sometimes'\nargument(s) must be one of the following: everysec, always, no\n", loader.Error);
+        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 8.10.0) ***\nReading the configuration file, at line 3\n>>> 'appendfsync sometimes'\nargument(s) must be one of the following: everysec, always, no\n", loader.Error);
     }
 
     [Fact]

@@ -96,7 +96,7 @@ public sealed class ServerProcessTests
         await server.WaitForExitAsync();
 
         Assert.Equal(1, server.ExitCode);
-        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 7.4.0) ***\nReading the configuration file, at line 2\n>>> 'no-such-directive \"1\"'\nBad directive or wrong number of arguments\n", stderr);
+        Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 8.10.0) ***\nReading the configuration file, at line 2\n>>> 'no-such-directive \"1\"'\nBad directive or wrong number of arguments\n", stderr);
     }
 
     [Fact]

@@ -33,6 +33,43 @@ internal static class AofTestSupport
         return Encoding.UTF8.GetString(reply);
     }
 
+    /// <summary>BGREWRITEAOF, then waits until the rewrite is done.</summary>
+    public static async Task BgRewriteAof(int port)
+    {
+        await using var c = await Connect(port);
+        Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
+        for (var tries = 0; tries < 200; tries++)
+        {
+            var info = await c.Cmd("INFO", "persistence");
+            if (!info.Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal) && !info.Contains("aof_rewrite_scheduled:1", StringComparison.Ordinal)) break;
+            await Task.Delay(50);
+        }
+        await Task.Delay(200);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on a server persisting to <paramref name="dir"/>, reads <paramref name="state"/>,
+    /// optionally rewrites the AOF, restarts from it and reads <paramref name="state"/> again; deletes the folder.
+    /// </summary>
+    public static async Task<(string Before, string After)> AcrossRestart(string dir, bool rewrite, Func<RespConnection, Task> write, Func<RespConnection, Task<string>> state)
+    {
+        string before, after;
+        await using (var server = await Embedded.EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            await write(c);
+            before = await state(c);
+            if (rewrite) await BgRewriteAof(server.Port);
+        }
+        await using (var server = await Embedded.EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            after = await state(c);
+        }
+        Directory.Delete(dir, true);
+        return (before, after);
+    }
+
     public static Task<RespConnection> Connect(int port)
         => RespConnection.ConnectAsync("127.0.0.1", port, CancellationToken.None);
 

@@ -117,19 +117,6 @@ public partial class StreamAofTests
         Assert.Contains("All AOF files and manifest are valid", check.Output, StringComparison.Ordinal);
     }
 
-    private static async Task Rewrite(int port)
-    {
-        await using var c = await Connect(port);
-        Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
-        for (var tries = 0; tries < 200; tries++)
-        {
-            var info = await c.Cmd("INFO", "persistence");
-            if (!info.Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal) && !info.Contains("aof_rewrite_scheduled:1", StringComparison.Ordinal)) break;
-            await Task.Delay(50);
-        }
-        await Task.Delay(200);
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -141,7 +128,7 @@ public partial class StreamAofTests
         {
             await WriteStreams(server.Port);
             before = await StreamState(server.Port);
-            if (rewrite) await Rewrite(server.Port);
+            if (rewrite) await BgRewriteAof(server.Port);
         }
         CheckAof(dir);
         var aof = string.Concat(Directory.GetFiles(Path.Combine(dir, "appendonlydir"), "*.aof").Select(File.ReadAllText));
@@ -165,7 +152,7 @@ public partial class StreamAofTests
         {
             await WriteGroups(server.Port);
             before = await GroupState(server.Port);
-            if (rewrite) await Rewrite(server.Port);
+            if (rewrite) await BgRewriteAof(server.Port);
         }
         CheckAof(dir);
         var aof = string.Concat(Directory.GetFiles(Path.Combine(dir, "appendonlydir"), "*.aof").Select(File.ReadAllText));

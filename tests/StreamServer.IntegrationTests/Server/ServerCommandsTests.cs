@@ -127,7 +127,7 @@ public sealed class ServerCommandsTests
         var body = reply[(reply.IndexOf("\r\n", StringComparison.Ordinal) + 2)..^2];
         var titles = body.Split("\r\n").Where(l => l.StartsWith("# ", StringComparison.Ordinal)).ToList();
         Assert.Equal(["# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Modules", "# Errorstats", "# Cluster", "# Keyspace"], titles);
-        Assert.StartsWith("# Server\r\nredis_version:7.4.0\r\n", body);
+        Assert.StartsWith("# Server\r\nredis_version:8.10.0\r\n", body);
         Assert.Contains("\r\n\r\n# Clients\r\nconnected_clients:1\r\n", body);
         Assert.EndsWith("\r\n", body);
         Assert.DoesNotContain("\r\n\r\n\r\n", body);

@@ -31,10 +31,10 @@ public sealed class StackExchangeRedisTests
 
         var pong = await mux.GetDatabase().PingAsync();
         Assert.True(pong >= TimeSpan.Zero);
-        Assert.Equal("7.4.0", (await mux.GetDatabase().ExecuteAsync("ECHO", "7.4.0")).ToString());
+        Assert.Equal("8.10.0", (await mux.GetDatabase().ExecuteAsync("ECHO", "8.10.0")).ToString());
 
         var defaultServer = mux.GetServer(mux.GetEndPoints()[0]);
-        Assert.Equal(new Version(7, 4, 0), defaultServer.Version);
+        Assert.Equal(new Version(8, 10, 0), defaultServer.Version);
         Assert.Equal(protocol, defaultServer.Protocol);
         Assert.Equal(ServerType.Standalone, defaultServer.ServerType);
 
@@ -50,7 +50,7 @@ public sealed class StackExchangeRedisTests
         Assert.Equal(["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Cluster"],
             sections.Where(s => s is not ("Errorstats" or "Keyspace")));
         var serverSection = info.Single(g => g.Key == "Server").ToDictionary(p => p.Key, p => p.Value);
-        Assert.Equal("7.4.0", serverSection["redis_version"]);
+        Assert.Equal("8.10.0", serverSection["redis_version"]);
         Assert.Equal("standalone", serverSection["redis_mode"]);
         Assert.Equal(server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), serverSection["tcp_port"]);
         var stats = info.Single(g => g.Key == "Stats").ToDictionary(p => p.Key, p => p.Value);

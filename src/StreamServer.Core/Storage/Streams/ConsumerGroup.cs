@@ -100,6 +100,9 @@ public sealed class ConsumerGroup
         consumer.ActiveTimeMs = nowMs;
     }
 
+    /// <summary>Whether <paramref name="id"/> is in the group PEL.</summary>
+    public bool IsPending(StreamId id) => Pending.TryGetValue(id, out _);
+
     /// <summary>
     /// The first pending entry at or after <paramref name="from"/>: in the group PEL, or in <paramref name="owner"/>'s
     /// when given (its delivery data read from the group PEL).
@@ -116,15 +119,74 @@ public sealed class ConsumerGroup
     public bool Acknowledge(StreamId id)
     {
         if (!Pending.Remove(id, out var entry)) return false;
-        entry.Consumer.Pending.Remove(id, out _);
+        entry.Consumer?.Pending.Remove(id, out _);
         return true;
+    }
+
+    /// <summary>
+    /// XNACK of one pending id: released from its consumer (owned by none), delivery time 0 so any min-idle-time
+    /// claims it, and the delivery count adjusted: SILENT takes back one delivery, FAIL keeps it, FATAL sets
+    /// <see cref="PendingEntry.FatalDeliveryCount"/>; <paramref name="retryCount"/> (≥ 0) sets it instead.
+    /// False when the id is not pending.
+    /// </summary>
+    public bool Nack(StreamId id, NackMode mode, long retryCount)
+    {
+        ref var entry = ref Pending.GetValueRefOrNullRef(id);
+        if (Unsafe.IsNullRef(ref entry)) return false;
+        entry.Consumer?.Pending.Remove(id, out _);
+        entry.Consumer = null;
+        entry.DeliveryTimeMs = 0;
+        entry.DeliveryCount = retryCount >= 0 ? retryCount
+            : mode == NackMode.Fatal ? PendingEntry.FatalDeliveryCount
+            : mode == NackMode.Silent ? Math.Max(0, entry.DeliveryCount - 1)
+            : entry.DeliveryCount;
+        return true;
+    }
+
+    /// <summary>XNACK FORCE of an id not pending: a released entry owned by no consumer (count 0, RETRYCOUNT or FATAL's).</summary>
+    public void AddNacked(StreamId id, NackMode mode, long retryCount)
+        => Pending.Set(id, new PendingEntry(null, 0,
+            retryCount >= 0 ? retryCount : mode == NackMode.Fatal ? PendingEntry.FatalDeliveryCount : 0));
+
+    /// <summary>
+    /// When the next pending entry becomes claimable with <paramref name="minIdle"/> (Unix ms; 0 when none will:
+    /// the PEL is empty or holds only FATAL entries). A blocked CLAIM read re-runs then.
+    /// </summary>
+    public long NextClaimableAt(long minIdle)
+    {
+        var oldest = long.MaxValue;
+        foreach (var (_, entry) in Pending)
+        {
+            if (entry.DeliveryCount != PendingEntry.FatalDeliveryCount && entry.DeliveryTimeMs < oldest) oldest = entry.DeliveryTimeMs;
+        }
+        return oldest == long.MaxValue ? 0 : Math.Max(1, oldest + minIdle);
+    }
+
+    /// <summary>
+    /// XREADGROUP CLAIM's candidates: pending entries idle for at least <paramref name="minIdle"/> ms, longest idle
+    /// first (released ones, delivery time 0, before all), at most <paramref name="count"/> (0: all). FATAL entries are
+    /// left where they are: they are not delivered again.
+    /// </summary>
+    public List<StreamId> IdleForClaim(long minIdle, long count, long nowMs)
+    {
+        var found = new List<(long Time, StreamId Id)>();
+        foreach (var (id, entry) in Pending)
+        {
+            if (entry.DeliveryCount == PendingEntry.FatalDeliveryCount) continue;
+            if (entry.IsNacked || nowMs - entry.DeliveryTimeMs >= minIdle) found.Add((entry.DeliveryTimeMs, id));
+        }
+        found.Sort(static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Id.CompareTo(b.Id));
+        var take = count > 0 && count < found.Count ? (int)count : found.Count;
+        var ids = new List<StreamId>(take);
+        for (var i = 0; i < take; i++) ids.Add(found[i].Id);
+        return ids;
     }
 
     /// <summary>Moves the pending entry <paramref name="id"/> to <paramref name="to"/>'s PEL (a claim); times and counts are the caller's.</summary>
     public static void Transfer(StreamId id, ref PendingEntry entry, Consumer to)
     {
         if (ReferenceEquals(entry.Consumer, to)) return;
-        entry.Consumer.Pending.Remove(id, out _);
+        entry.Consumer?.Pending.Remove(id, out _);
         entry.Consumer = to;
         to.Pending.Set(id, default);
     }
@@ -146,7 +208,7 @@ public sealed class ConsumerGroup
         Transfer(id, ref entry, to);
         entry.DeliveryTimeMs = deliveryTimeMs;
         if (retryCount >= 0) entry.DeliveryCount = retryCount;
-        else if (countDelivery) entry.DeliveryCount++;
+        else if (countDelivery && entry.DeliveryCount != long.MaxValue) entry.DeliveryCount++;
         to.SeenTimeMs = nowMs;
         to.ActiveTimeMs = nowMs;
     }
@@ -248,6 +310,9 @@ public sealed class ConsumerGroups
 
     public bool Remove(ReadOnlySpan<byte> name)
         => _byName is not null && _byName.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(name);
+
+    /// <summary>Every group, in no particular order.</summary>
+    public IEnumerable<ConsumerGroup> All => _byName is null ? [] : _byName.Values;
 
     /// <summary>Groups in name order, as XINFO lists them.</summary>
     public List<ConsumerGroup> InOrder()

@@ -7,16 +7,25 @@ namespace StreamServer.Storage.Streams;
 /// referenced twice (see docs/design-notes.md, note 7). Update it in place through
 /// <see cref="RadixTree{TValue}.GetValueRefOrNullRef"/>.
 /// </summary>
-public struct PendingEntry(Consumer consumer, long deliveryTimeMs, long deliveryCount)
+public struct PendingEntry(Consumer? consumer, long deliveryTimeMs, long deliveryCount)
 {
-    /// <summary>Unix ms of the last delivery (XPENDING's idle is now minus this).</summary>
+    /// <summary>XNACK FATAL's delivery count (LLONG_MAX): the entry failed for good and CLAIM reads pass it over.</summary>
+    public const long FatalDeliveryCount = long.MaxValue;
+
+    /// <summary>Unix ms of the last delivery (XPENDING's idle is now minus this); 0 once released by XNACK.</summary>
     public long DeliveryTimeMs = deliveryTimeMs;
 
     /// <summary>How many times the entry was delivered (XREADGROUP history reads and claims add one).</summary>
     public long DeliveryCount = deliveryCount;
 
-    /// <summary>The consumer whose PEL holds this entry's id.</summary>
-    public Consumer Consumer = consumer;
+    /// <summary>The consumer whose PEL holds this entry's id; null once XNACK released it back to the group.</summary>
+    public Consumer? Consumer = consumer;
+
+    /// <summary>Released by XNACK and not delivered since: owned by no consumer, claimable at once.</summary>
+    public readonly bool IsNacked => Consumer is null;
+
+    /// <summary>The owner's name, empty for a released entry (XPENDING shows "").</summary>
+    public readonly byte[] OwnerName => Consumer?.Name ?? [];
 }
 
 /// <summary>The value of a consumer's PEL: nothing, the id is the key (the delivery data is the group PEL's).</summary>

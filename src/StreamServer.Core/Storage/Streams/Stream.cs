@@ -58,6 +58,32 @@ public sealed class Stream : RedisObject
     /// <summary>Consumer groups by name, created on first use; they live and die with the stream (deleting the key drops them).</summary>
     public ConsumerGroups Groups => _groups ??= new ConsumerGroups();
 
+    /// <summary>The IDMP state (XADD IDMP/IDMPAUTO, XCFGSET); null until idempotency is first used on this stream.</summary>
+    public IdempotencyMap? Idmp { get; set; }
+
+    /// <summary>
+    /// Whether some consumer group still needs the entry (ACKED): a group that has not read it yet, or holds it in
+    /// its PEL. A stream without groups references nothing.
+    /// </summary>
+    public bool IsReferenced(StreamId id)
+    {
+        if (_groups is null || _groups.Count == 0) return false;
+        foreach (var group in _groups.All)
+        {
+            if (id > group.LastDeliveredId || group.IsPending(id)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>DELREF: removes <paramref name="id"/> from every group's PEL (and its owner's); false when none held it.</summary>
+    public bool DropReferences(StreamId id)
+    {
+        if (_groups is null || _groups.Count == 0) return false;
+        var dropped = false;
+        foreach (var group in _groups.All) dropped |= group.Acknowledge(id);
+        return dropped;
+    }
+
     /// <summary>Whether the live entry <paramref name="id"/> exists (streamEntryExists).</summary>
     public bool Contains(StreamId id)
     {
@@ -224,14 +250,16 @@ public sealed class Stream : RedisObject
     /// entries deleted inside that node. <paramref name="limit"/> (0: none) caps the entries removed, whole
     /// nodes at a time. Returns the number of entries removed.
     /// </summary>
-    public long TrimByMaxLen(long maxLen, bool approximate, long limit)
-        => Trim(maxLen, default, byMinId: false, approximate, limit);
+    public long TrimByMaxLen(long maxLen, bool approximate, long limit, ReferencePolicy policy = ReferencePolicy.KeepRef)
+        => policy == ReferencePolicy.Acked ? TrimAcked(maxLen, default, byMinId: false, approximate, limit)
+            : Trim(maxLen, default, byMinId: false, approximate, limit, policy == ReferencePolicy.DelRef);
 
     /// <summary>XTRIM/XADD MINID: removes entries with ids below <paramref name="minId"/>; otherwise as <see cref="TrimByMaxLen"/>.</summary>
-    public long TrimByMinId(StreamId minId, bool approximate, long limit)
-        => Trim(0, minId, byMinId: true, approximate, limit);
+    public long TrimByMinId(StreamId minId, bool approximate, long limit, ReferencePolicy policy = ReferencePolicy.KeepRef)
+        => policy == ReferencePolicy.Acked ? TrimAcked(0, minId, byMinId: true, approximate, limit)
+            : Trim(0, minId, byMinId: true, approximate, limit, policy == ReferencePolicy.DelRef);
 
-    private long Trim(long maxLen, StreamId minId, bool byMinId, bool approximate, long limit)
+    private long Trim(long maxLen, StreamId minId, bool byMinId, bool approximate, long limit, bool dropReferences)
     {
         long removed = 0;
         while (_nodes.TryGetFirst(out var key, out var node))
@@ -245,6 +273,7 @@ public sealed class Stream : RedisObject
                 : Length - entries >= maxLen;
             if (removeNode)
             {
+                if (dropReferences) DropNodeReferences(key, node);
                 RemoveNode(key, node);
                 Length -= entries;
                 removed += entries;
@@ -262,6 +291,7 @@ public sealed class Stream : RedisObject
                 if ((flags & StreamNode.FlagDeleted) == 0)
                 {
                     StreamNode.FlagOnly(node, p);
+                    if (dropReferences) DropReferences(id);
                     deletedHere++;
                     Length--;
                 }
@@ -274,6 +304,86 @@ public sealed class Stream : RedisObject
         }
         FirstId = Length > 0 ? FindFirstLiveId() : default;
         return removed;
+    }
+
+    /// <summary>
+    /// ACKED trimming: removes, oldest first, only entries no group references (see <see cref="IsReferenced"/>),
+    /// passing over the ones still needed. Approximate removes whole nodes only and stops at the first node holding
+    /// a referenced entry; exact also deletes single entries (as XDEL does, so max-deleted-entry-id moves).
+    /// </summary>
+    private long TrimAcked(long maxLen, StreamId minId, bool byMinId, bool approximate, long limit)
+    {
+        long removed = 0;
+        var cursor = StreamId.Min;
+        while (_nodes.SeekCeiling(cursor, out var key, out var node))
+        {
+            if (!byMinId && Length <= maxLen) break;
+            long entries = StreamNode.Live(node);
+            if (limit > 0 && removed + entries > limit) break;
+            var nextCursorOk = key.TryIncrement(out cursor);
+
+            var wholeNode = byMinId ? StreamNode.LastEntryId(node, key) < minId : Length - entries >= maxLen;
+            if (wholeNode && !NodeHasReferencedEntry(key, node))
+            {
+                RemoveNode(key, node);
+                Length -= entries;
+                removed += entries;
+                if (!nextCursorOk) break;
+                continue;
+            }
+            if (approximate) break;
+
+            var reached = false;
+            var used = StreamNode.Used(node);
+            for (var p = StreamNode.EntriesStart(node); p < used;)
+            {
+                StreamNode.ReadHeader(node, p, key, out var flags, out var id, out var fieldCount, out var payload);
+                if (byMinId ? id >= minId : Length <= maxLen) { reached = true; break; }
+                if ((flags & StreamNode.FlagDeleted) == 0 && !IsReferenced(id))
+                {
+                    if (StreamNode.Live(node) == 1)
+                    {
+                        RemoveNode(key, node);
+                        Length--;
+                        removed++;
+                        if (id > MaxDeletedId) MaxDeletedId = id;
+                        break;
+                    }
+                    StreamNode.MarkDeleted(node, p);
+                    Length--;
+                    removed++;
+                    if (id > MaxDeletedId) MaxDeletedId = id;
+                }
+                p = StreamNode.EntryEnd(node, p, flags, fieldCount, payload);
+            }
+            if (reached || !nextCursorOk) break;
+        }
+        FirstId = Length > 0 ? FindFirstLiveId() : default;
+        return removed;
+    }
+
+    private bool NodeHasReferencedEntry(StreamId key, byte[] node)
+    {
+        var used = StreamNode.Used(node);
+        for (var p = StreamNode.EntriesStart(node); p < used;)
+        {
+            StreamNode.ReadHeader(node, p, key, out var flags, out var id, out var fieldCount, out var payload);
+            if ((flags & StreamNode.FlagDeleted) == 0 && IsReferenced(id)) return true;
+            p = StreamNode.EntryEnd(node, p, flags, fieldCount, payload);
+        }
+        return false;
+    }
+
+    private void DropNodeReferences(StreamId key, byte[] node)
+    {
+        if (_groups is null || _groups.Count == 0) return;
+        var used = StreamNode.Used(node);
+        for (var p = StreamNode.EntriesStart(node); p < used;)
+        {
+            StreamNode.ReadHeader(node, p, key, out var flags, out var id, out var fieldCount, out var payload);
+            if ((flags & StreamNode.FlagDeleted) == 0) DropReferences(id);
+            p = StreamNode.EntryEnd(node, p, flags, fieldCount, payload);
+        }
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------
