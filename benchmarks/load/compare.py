@@ -237,7 +237,7 @@ def main():
         print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; redis-benchmark -n {a.requests} -c {a.clients}")
         print("| workload | -P | ours ops/s | redis ops/s | ratio | ours CPU µs/op | redis CPU µs/op | CPU ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        tests = a.tests.split(",")
+        tests = [t for t in a.tests.split(",") if t]
         if any(t.startswith("xrange") for t in tests):
             for port in (ours_port, redis_port):
                 load_big_stream(port)

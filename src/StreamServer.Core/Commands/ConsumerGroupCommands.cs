@@ -402,7 +402,7 @@ public static class ConsumerGroupCommands
         {
             var entry = entries.Current;
             group.DeliverNew(stream, entry.Id, consumer, now, noAck);
-            if (!noAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
+            if (!noAck && ctx.Propagating && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
             StreamReplies.Entry(reply, entry);
             written++;
         }
@@ -447,7 +447,7 @@ public static class ConsumerGroupCommands
             {
                 var entry = entries.Current;
                 group.DeliverNew(stream, entry.Id, consumer, now, args.NoAck);
-                if (!args.NoAck && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
+                if (!args.NoAck && ctx.Propagating && group.Pending.TryGetValue(entry.Id, out var pending)) PropagateXClaim(ctx, key, group, entry.Id, pending);
                 StreamReplies.Entry(reply, entry, 0, 0);
                 written++;
             }
@@ -499,18 +499,27 @@ public static class ConsumerGroupCommands
         => PropagateXClaim(ctx, key, group, pending.OwnerName, id, pending.DeliveryTimeMs, pending.DeliveryCount);
 
     private static void PropagateXClaim(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group, byte[] consumer, StreamId id, long deliveryTime, long deliveryCount)
-        => ctx.AlsoPropagate(XClaimName, key.ToArray(), group.Name.ToArray(), consumer.ToArray(), ZeroArg, StreamReplies.IdBytes(id),
+    {
+        if (!ctx.Propagating) return;
+        ctx.AlsoPropagate(XClaimName, key.ToArray(), group.Name.ToArray(), consumer.ToArray(), ZeroArg, StreamReplies.IdBytes(id),
             TimeName, LongBytes(deliveryTime), RetryCountName, LongBytes(deliveryCount), ForceName, JustIdName,
             LastIdName, StreamReplies.IdBytes(group.LastDeliveredId));
+    }
 
     /// <summary>XGROUP SETID key group last-id ENTRIESREAD n.</summary>
     private static void PropagateGroupId(CommandContext ctx, ReadOnlySpan<byte> key, ConsumerGroup group)
-        => ctx.AlsoPropagate(XGroupName, SetIdName, key.ToArray(), group.Name.ToArray(), StreamReplies.IdBytes(group.LastDeliveredId),
+    {
+        if (!ctx.Propagating) return;
+        ctx.AlsoPropagate(XGroupName, SetIdName, key.ToArray(), group.Name.ToArray(), StreamReplies.IdBytes(group.LastDeliveredId),
             EntriesReadName, LongBytes(group.EntriesRead));
+    }
 
     /// <summary>XGROUP CREATECONSUMER key group consumer.</summary>
     private static void PropagateConsumerCreation(CommandContext ctx, ReadOnlySpan<byte> key, ReadOnlySpan<byte> group, ReadOnlySpan<byte> consumer)
-        => ctx.AlsoPropagate(XGroupName, CreateConsumerName, key.ToArray(), group.ToArray(), consumer.ToArray());
+    {
+        if (!ctx.Propagating) return;
+        ctx.AlsoPropagate(XGroupName, CreateConsumerName, key.ToArray(), group.ToArray(), consumer.ToArray());
+    }
 
     /// <summary>
     /// As <see cref="WriteEntry(RespWriter, Stream, StreamId)"/> within MAXCOUNT/MAXSIZE: <paramref name="overBudget"/>

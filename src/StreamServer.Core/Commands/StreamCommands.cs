@@ -274,6 +274,7 @@ public static class StreamCommands
 
         // Propagate what replay must do: the generated id instead of '*' / 'ms-*', and an exact trim (xaddCommand).
         // An IDMP entry replays as a plain XADD with its id, then XIDMPRECORD remembers its (pid, iid).
+        if (!ctx.Propagating) return;
         if (!args.IdGiven || !args.SeqGiven || args.Approx)
             ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, args.IdArg, id));
         if (args.IdmpArg != 0)
@@ -358,7 +359,7 @@ public static class StreamCommands
             if (removed > 0)
             {
                 ctx.Db.Touch(key);
-                if (args.Approx) ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, 0, default));
+                if (args.Approx && ctx.Propagating) ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, 0, default));
             }
         }
         ctx.Reply.Integer(removed);

@@ -62,6 +62,12 @@ public sealed class CommandContext
     public bool ForcedDirty { get; private set; }
 
     /// <summary>Propagate <paramref name="args"/> instead of this command's arguments. The arrays are kept: pass copies, not spans of the request.</summary>
+    /// <summary>
+    /// Whether what this command propagates is recorded (the AOF is on). Check it before building arguments for
+    /// <see cref="ReplacePropagation"/> / <see cref="AlsoPropagate"/>, so nothing is allocated when nobody reads them.
+    /// </summary>
+    public bool Propagating => Server.Propagating;
+
     public void ReplacePropagation(params ReadOnlyMemory<byte>[] args)
     {
         PropagateAs = args;

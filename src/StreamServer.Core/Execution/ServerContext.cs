@@ -78,6 +78,13 @@ public sealed class ServerContext
     public Action<bool>? ShutdownRequested { get; set; }
 
     /// <summary>
+    /// Whether writes are being recorded (the AOF is on and not loading). While false, commands skip building the
+    /// deterministic arguments they would propagate (<see cref="CommandContext.Propagating"/>): that is garbage
+    /// per XADD or XREADGROUP otherwise.
+    /// </summary>
+    public bool Propagating { get; set; }
+
+    /// <summary>
     /// 40 random hex characters (run_id, master_replid). Like Redis's getRandomHexChars these need no cryptographic
     /// strength, and avoiding RandomNumberGenerator keeps OpenSSL from loading at start-up (NativeAOT start time).
     /// </summary>

@@ -40,10 +40,29 @@ public sealed class Propagator
     }
 
     /// <summary>Where commands go; null while the AOF is off (changes are still counted).</summary>
-    public AofWriter? Writer { get; set; }
+    public AofWriter? Writer
+    {
+        get => _writer;
+        set
+        {
+            _writer = value;
+            _server.Propagating = _writer is not null && !_loading;
+        }
+    }
 
     /// <summary>Set while the AOF is replayed: nothing is propagated.</summary>
-    public bool Loading { get; set; }
+    public bool Loading
+    {
+        get => _loading;
+        set
+        {
+            _loading = value;
+            _server.Propagating = _writer is not null && !_loading;
+        }
+    }
+
+    private AofWriter? _writer;
+    private bool _loading;
 
     /// <summary>Changes since start (Redis's server.dirty).</summary>
     public long Dirty => _dirty;

@@ -1,0 +1,37 @@
+using System.Buffers;
+using StreamServer.Configuration;
+using StreamServer.Execution;
+using StreamServer.Hosting;
+using StreamServer.Protocol;
+
+namespace StreamServer.Benchmarks;
+
+/// <summary>
+/// A server with no network and no dispatcher thread: a batch is parsed into one client's request buffer and run
+/// on the calling thread, as a connection hands it to the dispatcher; the replies are counted and discarded.
+/// </summary>
+internal sealed class InlineBatchRunner
+{
+    private readonly ServerRuntime _runtime = new(new ServerOptions { Port = 0, Bind = ["127.0.0.1"] });
+    private readonly ClientSession _client = new(1, new NullTransport(), 0) { Authenticated = true };
+
+    /// <summary>Runs every request of <paramref name="batch"/>; returns the reply bytes written.</summary>
+    public int Run(ReadOnlySequence<byte> batch)
+    {
+        _client.Requests.Clear();
+        RespRequestReader.Parse(batch, _client.Requests, ParserLimits.Default, out _, out _, out _, out _);
+        _client.PrepareBatch();
+        _runtime.Dispatcher.RunBatchInline(_client);
+        var written = _client.Reply.Length;
+        _client.Reply.Clear();
+        return written;
+    }
+
+    private sealed class NullTransport : IClientTransport
+    {
+        public string RemoteEndPoint => "127.0.0.1:1";
+        public string LocalEndPoint => "127.0.0.1:6379";
+        public void RequestFlush() { }
+        public void CloseAfterReply() { }
+    }
+}
