@@ -256,7 +256,7 @@ public static class ConnectionCommands
     }
 
     // CLIENT INFO
-    private static void ClientInfo(CommandContext ctx) => ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(Describe(ctx, ctx.Client) + "\n"));
+    private static void ClientInfo(CommandContext ctx) => ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(Describe(ctx.Client, ctx.NowMs) + "\n"));
 
     // CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
     private static void ClientList(CommandContext ctx)
@@ -302,15 +302,14 @@ public static class ConnectionCommands
                 var isPubSub = c.SubscriptionCount > 0;
                 if (type == "pubsub" != isPubSub || type is "master" or "replica" or "slave") continue;
             }
-            sb.Append(Describe(ctx, c)).Append('\n');
+            sb.Append(Describe(c, ctx.NowMs)).Append('\n');
         }
         ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(sb.ToString()));
     }
 
-    /// <summary>One CLIENT LIST line, with Redis 7's fields.</summary>
-    private static string Describe(CommandContext ctx, ClientSession c)
+    /// <summary>One CLIENT LIST line, with Redis 7's fields (also how the log names a client, as Redis's catClientInfoString).</summary>
+    internal static string Describe(ClientSession c, long now)
     {
-        var now = ctx.NowMs;
         var flags = new StringBuilder();
         if (c.InMulti) flags.Append('x');
         if (c.Blocked is not null) flags.Append('b');

@@ -137,7 +137,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.True(ok, loader.Error);
         Assert.Equal("normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 90", loader.Registry.Find("client-output-buffer-limit")!.Get());
-        Assert.Single(loader.Warnings); // only pubsub differs from what we do (nothing: limits are not enforced)
+        Assert.Empty(loader.Warnings); // enforced, so nothing is ignored
 
         var (_, bad, badOk) = Load(["--client-output-buffer-limit", "master", "1", "1", "1"]);
         Assert.False(badOk);
