@@ -319,7 +319,7 @@ public static class ConnectionCommands
         if (c.NoTouch) flags.Append('T');
         if (flags.Length == 0) flags.Append('N');
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"id={c.Id} addr={c.Transport.RemoteEndPoint} laddr={c.Transport.LocalEndPoint} fd=8 name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} flags={flags} db={c.DbIndex} sub={c.Channels?.Count ?? 0} psub={c.Patterns?.Count ?? 0} ssub=0 multi={(c.InMulti ? c.MultiQueue?.Count ?? 0 : -1)} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
+            $"id={c.Id} addr={c.Transport.RemoteEndPoint} laddr={c.Transport.LocalEndPoint} fd=8 name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} flags={flags} db={c.DbIndex} sub={c.Channels?.Count ?? 0} psub={c.Patterns?.Count ?? 0} ssub=0 multi={(c.InMulti ? c.MultiQueue?.Count ?? 0 : -1)} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={c.OutputBufferBytes} tot-mem=1024 events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 
     // CLIENT KILL ip:port | [ID id] [ADDR ip:port] [LADDR ip:port] [TYPE type] [USER u] [SKIPME yes|no]
