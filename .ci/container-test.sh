@@ -3,7 +3,9 @@
 # pulled here), runs it, and checks: it answers PING (redis-cli from the host), its HEALTHCHECK passes,
 # it runs as a non-root user, /data is the mounted volume, a config file mounted over the image's works,
 # and data survives a container restart with --appendonly yes (skipped with a note while the server has no
-# AOF: the check looks for the appendonly dir under /data).
+# AOF: the check looks for the appendonly dir under /data). Then docker/compose.yaml with podman-compose
+# (build args pointed at the same stand-ins, host port from STREAMSERVER_PORT): up, PING, data kept in the
+# named volume across down/up, down.
 #   runtime-deps stand-in: a `debootstrap --variant=minbase bookworm` rootfs, imported with `podman import`
 #   sdk stand-in:          that rootfs + this machine's .NET SDK (clang/zlib1g-dev come from the Dockerfile)
 # The rootfs tarball is cached under $SS_CI_CACHE (default /var/cache/streamserver-ci), keyed by date.
@@ -17,23 +19,30 @@ CACHE=${SS_CI_CACHE:-/var/cache/streamserver-ci}
 PORT=${SS_CONTAINER_PORT:-16399}
 NAME=streamserver-ci-$$
 VOLUME=streamserver-ci-data-$$
+PROJECT=streamserver-ci-$$
+COMPOSE_PORT=${SS_COMPOSE_PORT:-16398}
 WORK=$(mktemp -d /tmp/streamserver-container.XXXXXX)
 mkdir -p "$CACHE"
 
 need=()
-for tool in podman runc debootstrap redis-cli; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in podman runc debootstrap redis-cli podman-compose; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if ((${#need[@]})); then
   need=("${need[@]/redis-cli/redis-tools}")
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-printf '[containers]\ndefault_ulimits = []\n' > "$WORK/containers.conf"
+# The engine settings repeat pm's flags for podman-compose, which runs plain `podman`.
+printf '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n' > "$WORK/containers.conf"
 export CONTAINERS_CONF=$WORK/containers.conf
 pm() { podman --runtime runc --cgroup-manager cgroupfs "$@"; }
 
 cleanup() {
   pm rm -f "$NAME" >/dev/null 2>&1 || true
   pm volume rm -f "$VOLUME" >/dev/null 2>&1 || true
+  if [[ -e $WORK/compose.ci.yaml ]]; then
+    compose down -v >/dev/null 2>&1 || true
+    pm network rm -f "${PROJECT}_default" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -143,6 +152,48 @@ if pm exec "$NAME" sh -c 'ls /data/appendonlydir' >/dev/null 2>&1; then
   check "data kept in /data across restart" test "$(redis-cli -p "$PORT" get ci:key)" = kept
 else
   echo "note: no /data/appendonlydir: the server writes no AOF yet, so persistence across restart is not checked"
+fi
+
+# --- docker/compose.yaml ---------------------------------------------------------------------------
+# podman-compose 1.0.3 (Debian 12) merges -f files, but appends lists (ports, command), so the CI file only
+# sets what is a map or a scalar: the stand-in base images and an image tag of its own. The host port comes
+# from the compose file's STREAMSERVER_PORT. Its build gets the same flags as the build above, so it is
+# served from podman's layer cache.
+cat > "$WORK/compose.ci.yaml" <<YAML
+services:
+  streamserver:
+    image: localhost/streamserver-ci/streamserver:compose
+    build:
+      args:
+        SDK_IMAGE: $SDK_IMAGE
+        RUNTIME_IMAGE: $RUNTIME_IMAGE
+YAML
+compose() {
+  STREAMSERVER_PORT=$COMPOSE_PORT timeout 1200 podman-compose -p "$PROJECT" -f docker/compose.yaml -f "$WORK/compose.ci.yaml" \
+    --podman-build-args="--network host --format docker -v $NUGET:/root/.nuget/packages" "$@" >> "$WORK/compose.log" 2>&1
+}
+compose_pong() {
+  for _ in $(seq 1 100); do
+    [[ $(redis-cli -p "$COMPOSE_PORT" ping 2>/dev/null) == PONG ]] && return 0
+    sleep 0.1
+  done
+  tail -30 "$WORK/compose.log"; return 1
+}
+step "podman-compose up (docker/compose.yaml)"
+if compose up -d; then
+  check "compose: answers PING on the published port" compose_pong
+  redis-cli -p "$COMPOSE_PORT" set ci:compose kept >/dev/null
+  check "compose: appendonly yes (the file's command)" test "$(redis-cli -p "$COMPOSE_PORT" config get appendonly | tail -1)" = yes
+  step "podman-compose down, up"
+  compose down -t 30
+  check "compose: the named volume outlives down" pm volume exists "${PROJECT}_streamserver-data"
+  compose up -d
+  check "compose: answers PING after down/up" compose_pong
+  check "compose: data kept in the named volume across down/up" test "$(redis-cli -p "$COMPOSE_PORT" get ci:compose)" = kept
+  compose down -t 30 -v
+  check "compose: down -v removes the volume" bash -c "! podman volume exists ${PROJECT}_streamserver-data"
+else
+  tail -40 "$WORK/compose.log"; echo "FAIL compose: podman-compose up"; failed=$((failed + 1))
 fi
 
 echo "container-test: $passed passed, $failed failed"

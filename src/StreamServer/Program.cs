@@ -1,9 +1,12 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 using StreamServer.Configuration;
 using StreamServer.Host;
+using StreamServer.Hosting;
 
 if (args.Length > 0 && args[0] == "--check-aof")
 {
@@ -40,15 +43,33 @@ logConfig = options.LogFile.Length == 0
 Log.Logger = logConfig.Enrich.WithProperty("ProcessId", Environment.ProcessId).CreateLogger();
 foreach (var warning in warnings) Log.Warning("{Warning}", warning);
 
+// The server listens before the host exists: building the generic host (DI container, options, console
+// lifetime) takes as long as everything else in start-up together, and nothing of it is needed to answer a
+// client. The host then owns the lifetime. SIGTERM/SIGINT and SHUTDOWN cancel `shutdown`, which stops the
+// host, or keeps it from starting when they come first; either way the runtime is stopped cleanly below.
+using var loggerFactory = new SerilogLoggerFactory(Log.Logger);
+ServerRuntime? runtime = null;
+using var shutdown = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
 try
 {
-    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+    runtime = await ServerHostedService.StartRuntimeAsync(options, loggerFactory).ConfigureAwait(false);
+    runtime.Server.ShutdownRequested = _ => shutdown.Cancel();
+    var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
     builder.Services.AddSerilog();
-    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton(runtime);
     builder.Services.AddHostedService<ServerHostedService>();
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
     using var host = builder.Build();
-    await host.RunAsync().ConfigureAwait(false);
+    try
+    {
+        await host.RunAsync(shutdown.Token).ConfigureAwait(false);
+    }
+    catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+    {
+        // SIGTERM/SIGINT or SHUTDOWN before the host had started: the runtime is stopped below.
+    }
     return Environment.ExitCode;
 }
 catch (Exception e)
@@ -58,5 +79,12 @@ catch (Exception e)
 }
 finally
 {
+    if (runtime is not null) await ServerHostedService.StopRuntimeAsync(runtime, loggerFactory).ConfigureAwait(false);
     await Log.CloseAndFlushAsync().ConfigureAwait(false);
+}
+
+void OnStopSignal(PosixSignalContext context)
+{
+    context.Cancel = true; // not the runtime's default exit: the host stops and the AOF is fsynced first
+    shutdown.Cancel();
 }

@@ -7,41 +7,40 @@ using StreamServer.Hosting;
 
 namespace StreamServer.Host;
 
-/// <summary>Runs the server for the host's lifetime: SIGTERM/SIGINT and SHUTDOWN stop accepting, drain and exit 0.</summary>
-internal sealed class ServerHostedService : IHostedService
+/// <summary>
+/// The server's part in the host's lifetime. The runtime is started (listening) before the host is built, so
+/// that clients are served while the host starts; stopping the host (SIGTERM/SIGINT, or SHUTDOWN) stops
+/// accepting, drains in-flight batches, fsyncs the AOF and exits 0.
+/// </summary>
+internal sealed class ServerHostedService(ServerRuntime runtime, ILoggerFactory loggerFactory) : IHostedService
 {
-    private readonly ServerOptions _options;
-    private readonly ILoggerFactory _loggerFactory;
-    private readonly IHostApplicationLifetime _lifetime;
-    private readonly ILogger _log;
-    private ServerRuntime? _runtime;
-
-    public ServerHostedService(ServerOptions options, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+    /// <summary>Logs Redis's start-up lines and starts the runtime: AOF loaded, dispatcher running, listening.</summary>
+    public static async Task<ServerRuntime> StartRuntimeAsync(ServerOptions options, ILoggerFactory loggerFactory)
     {
-        _options = options;
-        _loggerFactory = loggerFactory;
-        _lifetime = lifetime;
-        _log = loggerFactory.CreateLogger("StreamServer");
-    }
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
+        var log = loggerFactory.CreateLogger("StreamServer");
         var version = typeof(ServerRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-        _log.LogInformation("oO0OoO0OoO0Oo StreamServer is starting oO0OoO0OoO0Oo");
-        _log.LogInformation("StreamServer version={Version}, redis_version={RedisVersion}, bits=64, pid={Pid}, just started",
+        log.LogInformation("oO0OoO0OoO0Oo StreamServer is starting oO0OoO0OoO0Oo");
+        log.LogInformation("StreamServer version={Version}, redis_version={RedisVersion}, bits=64, pid={Pid}, just started",
             version, ConnectionCommands.RedisVersion, Environment.ProcessId);
-        _runtime = new ServerRuntime(_options, _loggerFactory);
-        _runtime.Server.ShutdownRequested = _ => _lifetime.StopApplication();
-        await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
-        _log.LogInformation("Running mode=standalone, port={Port}.", _runtime.Server.ListeningPort);
-        foreach (var ep in _runtime.EndPoints) _log.LogInformation("Listening on {EndPoint}", ep);
-        _log.LogInformation("Ready to accept connections tcp");
+        var runtime = new ServerRuntime(options, loggerFactory);
+        await runtime.StartAsync().ConfigureAwait(false);
+        log.LogInformation("Running mode=standalone, port={Port}.", runtime.Server.ListeningPort);
+        foreach (var ep in runtime.EndPoints) log.LogInformation("Listening on {EndPoint}", ep);
+        log.LogInformation("Ready to accept connections tcp");
+        return runtime;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Stops the runtime once (later calls return at once).</summary>
+    public static async Task StopRuntimeAsync(ServerRuntime runtime, ILoggerFactory loggerFactory)
     {
-        _log.LogInformation("Received shutdown request, preparing to shut down.");
-        if (_runtime is not null) await _runtime.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        _log.LogInformation("StreamServer is now ready to exit, bye bye...");
+        if (runtime.Stopped) return;
+        var log = loggerFactory.CreateLogger("StreamServer");
+        log.LogInformation("Received shutdown request, preparing to shut down.");
+        await runtime.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        log.LogInformation("StreamServer is now ready to exit, bye bye...");
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => StopRuntimeAsync(runtime, loggerFactory);
 }

@@ -256,7 +256,7 @@ public static class ConnectionCommands
     }
 
     // CLIENT INFO
-    private static void ClientInfo(CommandContext ctx) => ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(Describe(ctx, ctx.Client) + "\n"));
+    private static void ClientInfo(CommandContext ctx) => ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(Describe(ctx.Client, ctx.NowMs) + "\n"));
 
     // CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
     private static void ClientList(CommandContext ctx)
@@ -302,15 +302,14 @@ public static class ConnectionCommands
                 var isPubSub = c.SubscriptionCount > 0;
                 if (type == "pubsub" != isPubSub || type is "master" or "replica" or "slave") continue;
             }
-            sb.Append(Describe(ctx, c)).Append('\n');
+            sb.Append(Describe(c, ctx.NowMs)).Append('\n');
         }
         ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(sb.ToString()));
     }
 
-    /// <summary>One CLIENT LIST line, with Redis 7's fields.</summary>
-    private static string Describe(CommandContext ctx, ClientSession c)
+    /// <summary>One CLIENT LIST line, with Redis 7's fields (also how the log names a client, as Redis's catClientInfoString).</summary>
+    internal static string Describe(ClientSession c, long now)
     {
-        var now = ctx.NowMs;
         var flags = new StringBuilder();
         if (c.InMulti) flags.Append('x');
         if (c.Blocked is not null) flags.Append('b');
@@ -320,7 +319,7 @@ public static class ConnectionCommands
         if (c.NoTouch) flags.Append('T');
         if (flags.Length == 0) flags.Append('N');
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"id={c.Id} addr={c.Transport.RemoteEndPoint} laddr={c.Transport.LocalEndPoint} fd=8 name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} flags={flags} db={c.DbIndex} sub={c.Channels?.Count ?? 0} psub={c.Patterns?.Count ?? 0} ssub=0 multi={(c.InMulti ? c.MultiQueue?.Count ?? 0 : -1)} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
+            $"id={c.Id} addr={c.Transport.RemoteEndPoint} laddr={c.Transport.LocalEndPoint} fd=8 name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} flags={flags} db={c.DbIndex} sub={c.Channels?.Count ?? 0} psub={c.Patterns?.Count ?? 0} ssub=0 multi={(c.InMulti ? c.MultiQueue?.Count ?? 0 : -1)} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={c.OutputBufferBytes} tot-mem=1024 events=r cmd={c.LastCommand} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 
     // CLIENT KILL ip:port | [ID id] [ADDR ip:port] [LADDR ip:port] [TYPE type] [USER u] [SKIPME yes|no]

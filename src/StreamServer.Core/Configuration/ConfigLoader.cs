@@ -19,7 +19,7 @@ public sealed class ConfigLoader
     /// because CONFIG SET of them is real: the value is stored, just not acted on).</summary>
     private static readonly HashSet<string> NotEnforced = new(StringComparer.OrdinalIgnoreCase)
     {
-        "timeout", "tcp-keepalive", "maxmemory", "maxmemory-policy",
+        "maxmemory", "maxmemory-policy",
     };
 
     private readonly ServerOptions _options;
@@ -110,8 +110,7 @@ public sealed class ConfigLoader
         var before = parameter.Get();
 
         string? error;
-        if (parameter.Name == "client-output-buffer-limit") error = SetClientOutputBufferLimit(parameter, args);
-        else if (parameter.Set is not null) error = parameter.Set(value);
+        if (parameter.Set is not null) error = parameter.Set(value);
         else error = SetStartupOnly(parameter.Name, args);
         if (error is not null) return error;
 
@@ -157,38 +156,6 @@ public sealed class ConfigLoader
 
     private static bool IsPlainFileName(string name)
         => name.Length > 0 && name.IndexOfAny(['/', '\\']) < 0 && name != "." && name != "..";
-
-    /// <summary>
-    /// client-output-buffer-limit &lt;class&gt; &lt;hard&gt; &lt;soft&gt; &lt;seconds&gt; [...]: validated as Redis does
-    /// (updateClientOutputBufferLimit) and merged per class into the reported value.
-    /// </summary>
-    private static string? SetClientOutputBufferLimit(ConfigParameter parameter, List<string> args)
-    {
-        if (args.Count % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
-        var current = parameter.Get().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var classes = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 3 < current.Length; i += 4) classes[current[i]] = $"{current[i]} {current[i + 1]} {current[i + 2]} {current[i + 3]}";
-        for (var i = 0; i < args.Count; i += 4)
-        {
-            var cls = args[i].ToLowerInvariant() switch
-            {
-                "normal" => "normal",
-                "slave" or "replica" => "slave",
-                "pubsub" => "pubsub",
-                _ => null,
-            };
-            if (cls is null) return "Invalid client class specified in buffer limit configuration.";
-            if (!ConfigRegistry.TryParseMemory(args[i + 1], out var hard) || hard < 0 ||
-                !ConfigRegistry.TryParseMemory(args[i + 2], out var soft) || soft < 0 ||
-                !long.TryParse(args[i + 3], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-            {
-                return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-            }
-            classes[cls] = string.Create(CultureInfo.InvariantCulture, $"{cls} {hard} {soft} {seconds}");
-        }
-        string[] order = ["normal", "slave", "pubsub"];
-        return parameter.Set!(string.Join(' ', order.Where(classes.ContainsKey).Select(c => classes[c])));
-    }
 
     /// <summary>include path: the file (or, as Redis 7, every file a glob pattern matches, in name order).</summary>
     private string? Include(string pattern)

@@ -73,6 +73,7 @@ public sealed class ConfigRegistry
         Enum("loglevel", () => o.LogLevel, v => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing");
         Add("logfile", () => o.LogFile, null, immutable: true);
         Int("hz", () => o.Hz, v => o.Hz = Math.Clamp(v, 1, 500), 0, int.MaxValue);
+        Add("client-output-buffer-limit", () => FormatOutputBufferLimits(o.ClientOutputBufferLimits), v => SetOutputBufferLimits(o, v), kind: ConfigKind.Tokens);
 
         // Redis parameters we accept and report with Redis's defaults, without behaviour behind them.
         Fixed("save", "", ConfigKind.Tokens);
@@ -101,7 +102,6 @@ public sealed class ConfigRegistry
         Fixed("set-max-listpack-value", "64");
         Fixed("zset-max-listpack-entries", "128");
         Fixed("zset-max-listpack-value", "64");
-        Fixed("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", ConfigKind.Tokens);
         Fixed("lazyfree-lazy-user-del", "no");
         Fixed("activedefrag", "no");
         _aliases["slave-read-only"] = "replica-read-only";
@@ -287,6 +287,44 @@ public sealed class ConfigRegistry
             }
             return "argument(s) must be one of the following: " + string.Join(", ", values);
         }, kind: ConfigKind.Enum);
+
+    /// <summary>CONFIG GET's form: every class, limits in bytes ("normal 0 0 0 slave 268435456 67108864 60 pubsub …").</summary>
+    private static string FormatOutputBufferLimits(OutputBufferLimit[] limits)
+    {
+        string[] names = ["normal", "slave", "pubsub"];
+        return string.Join(' ', limits.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{names[i]} {l.HardBytes} {l.SoftBytes} {l.SoftSeconds}")));
+    }
+
+    /// <summary>
+    /// Redis's updateClientOutputBufferLimit: "&lt;class&gt; &lt;hard&gt; &lt;soft&gt; &lt;soft-seconds&gt; …" (normal, replica or
+    /// slave, pubsub; memory units allowed). Every group is validated before any is applied; classes not named keep
+    /// their limits, so config file lines and CONFIG SET merge per class.
+    /// </summary>
+    private static string? SetOutputBufferLimits(ServerOptions o, string value)
+    {
+        var args = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (args.Length % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+        var limits = (OutputBufferLimit[])o.ClientOutputBufferLimits.Clone();
+        for (var i = 0; i < args.Length; i += 4)
+        {
+            ClientClass? cls = args[i].ToLowerInvariant() switch
+            {
+                "normal" => ClientClass.Normal,
+                "slave" or "replica" => ClientClass.Replica,
+                "pubsub" => ClientClass.PubSub,
+                _ => null,
+            };
+            if (cls is null) return "Invalid client class specified in buffer limit configuration.";
+            if (!TryParseMemory(args[i + 1], out var hard) || hard < 0 || !TryParseMemory(args[i + 2], out var soft) || soft < 0 ||
+                !long.TryParse(args[i + 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+            {
+                return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            }
+            limits[(int)cls] = new OutputBufferLimit(hard, soft, seconds);
+        }
+        o.ClientOutputBufferLimits = limits;
+        return null;
+    }
 
     /// <summary>Redis's memtoll: a number with an optional k/kb/m/mb/g/gb unit.</summary>
     public static bool TryParseMemory(string text, out long value)

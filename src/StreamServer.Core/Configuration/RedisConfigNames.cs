@@ -1,9 +1,12 @@
 namespace StreamServer.Configuration;
 
 /// <summary>
-/// Every directive Redis 7.0 accepts in a config file: the names of its standardConfig table (aliases included,
-/// as CONFIG GET * lists them on redis-server 7.0.15, plus the hidden ones), the directives handled outside that
-/// table, and the deprecated ones it still skips. A name here that we do not implement is a warning at start-up;
+/// Every directive Redis 7.4 accepts in a config file: the names of its standardConfig table (aliases included,
+/// as CONFIG GET * lists them on redis-server 7.4 — 7.0.15's list plus 7.2's locale-collate,
+/// set-max-listpack-entries/-value and cluster-announce-human-nodename, and 7.4's hide-user-data-from-log,
+/// max-new-connections-per-cycle, max-new-tls-connections-per-cycle and the dashed *-cpulist names, whose
+/// underscored forms stay as aliases — plus the hidden ones), the directives handled outside that table, and the
+/// deprecated ones it still skips. A name here that we do not implement is a warning at start-up;
 /// a name in neither this list nor our <see cref="ConfigRegistry"/> is a fatal error, as in Redis.
 /// </summary>
 public static class RedisConfigNames
@@ -11,7 +14,7 @@ public static class RedisConfigNames
     /// <summary>Handled by Redis's loadServerConfigFromString itself, not by the table.</summary>
     private static readonly string[] Special = ["include", "rename-command", "user", "loadmodule", "sentinel"];
 
-    /// <summary>Accepted and skipped by Redis 7.0 (deprecated_configs).</summary>
+    /// <summary>Accepted and skipped by Redis 7.0-7.4 (deprecated_configs).</summary>
     private static readonly string[] Deprecated = ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
     private static readonly string[] Standard =
@@ -31,6 +34,7 @@ public static class RedisConfigNames
         "always-show-logo",
         "aof-disable-auto-gc",
         "aof-load-truncated",
+        "aof-rewrite-cpulist",
         "aof-rewrite-incremental-fsync",
         "aof-timestamp-enabled",
         "aof-use-rdb-preamble",
@@ -41,9 +45,11 @@ public static class RedisConfigNames
         "appendonly",
         "auto-aof-rewrite-min-size",
         "auto-aof-rewrite-percentage",
+        "bgsave-cpulist",
         "bgsave_cpulist",
         "bind",
         "bind-source-addr",
+        "bio-cpulist",
         "bio_cpulist",
         "busy-reply-threshold",
         "client-output-buffer-limit",
@@ -53,6 +59,7 @@ public static class RedisConfigNames
         "cluster-allow-replica-migration",
         "cluster-announce-bus-port",
         "cluster-announce-hostname",
+        "cluster-announce-human-nodename",
         "cluster-announce-ip",
         "cluster-announce-port",
         "cluster-announce-tls-port",
@@ -83,6 +90,7 @@ public static class RedisConfigNames
         "hash-max-listpack-value",
         "hash-max-ziplist-entries",
         "hash-max-ziplist-value",
+        "hide-user-data-from-log",
         "hll-sparse-max-bytes",
         "hz",
         "ignore-warnings",
@@ -104,12 +112,15 @@ public static class RedisConfigNames
         "list-max-listpack-size",
         "list-max-ziplist-size",
         "loading-process-events-interval-bytes",
+        "locale-collate",
         "logfile",
         "loglevel",
         "lua-enable-deprecated-api",
         "lua-time-limit",
         "masterauth",
         "masteruser",
+        "max-new-connections-per-cycle",
+        "max-new-tls-connections-per-cycle",
         "maxclients",
         "maxmemory",
         "maxmemory-clients",
@@ -158,8 +169,11 @@ public static class RedisConfigNames
         "requirepass",
         "sanitize-dump-payload",
         "save",
+        "server-cpulist",
         "server_cpulist",
         "set-max-intset-entries",
+        "set-max-listpack-entries",
+        "set-max-listpack-value",
         "set-proc-title",
         "shutdown-on-sigint",
         "shutdown-on-sigterm",

@@ -22,7 +22,19 @@ public sealed class ServerOptions
     /// <summary>Idle seconds before a client is closed; 0 = never.</summary>
     public int Timeout { get; set; }
 
+    /// <summary>SO_KEEPALIVE on accepted sockets, probing after this many idle seconds (Redis's anetKeepAlive); 0 = off.</summary>
     public int TcpKeepAlive { get; set; } = 300;
+
+    /// <summary>
+    /// client-output-buffer-limit per <see cref="ClientClass"/> (normal, replica, pubsub). Replaced as a whole when
+    /// set (Clone shares it).
+    /// </summary>
+    public OutputBufferLimit[] ClientOutputBufferLimits { get; set; } =
+    [
+        new(0, 0, 0),
+        new(256L * 1024 * 1024, 64L * 1024 * 1024, 60),
+        new(32L * 1024 * 1024, 8L * 1024 * 1024, 60),
+    ];
 
     public long ProtoMaxBulkLen { get; set; } = 512L * 1024 * 1024;
 
@@ -59,3 +71,17 @@ public sealed class ServerOptions
 
     public ServerOptions Clone() => (ServerOptions)MemberwiseClone();
 }
+
+/// <summary>Redis's client classes for output buffer limits (CLIENT_TYPE_NORMAL, _SLAVE, _PUBSUB).</summary>
+public enum ClientClass
+{
+    Normal,
+    Replica,
+    PubSub,
+}
+
+/// <summary>
+/// One class's client-output-buffer-limit: a client whose pending output reaches <paramref name="HardBytes"/>, or
+/// stays at or over <paramref name="SoftBytes"/> for more than <paramref name="SoftSeconds"/>, is closed. 0 = no limit.
+/// </summary>
+public readonly record struct OutputBufferLimit(long HardBytes, long SoftBytes, long SoftSeconds);

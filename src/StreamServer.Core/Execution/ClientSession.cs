@@ -1,4 +1,5 @@
 using System.Threading.Tasks.Sources;
+using StreamServer.Configuration;
 using StreamServer.Protocol;
 
 namespace StreamServer.Execution;
@@ -15,6 +16,12 @@ public interface IClientTransport
     string RemoteEndPoint { get; }
 
     string LocalEndPoint { get; }
+
+    /// <summary>Reply bytes handed to the transport but not yet sent to the socket (part of the output buffer).</summary>
+    long UnsentBytes => 0;
+
+    /// <summary>Close now, dropping output not yet sent (a client over its output buffer limit, as Redis's freeClientAsync).</summary>
+    void Abort() => CloseAfterReply();
 }
 
 /// <summary>
@@ -103,6 +110,21 @@ public sealed class ClientSession : IValueTaskSource<bool>
 
     /// <summary>Commands processed for this client (INFO / CLIENT LIST).</summary>
     public long CommandsProcessed { get; set; }
+
+    /// <summary>When the output buffer first reached the soft limit, 0 while under it (Redis's obuf_soft_limit_reached_time).</summary>
+    public long SoftLimitReachedMs { get; set; }
+
+    /// <summary>The class whose client-output-buffer-limit applies (a subscribed client is pubsub, as Redis's getClientType).</summary>
+    public ClientClass OutputClass => SubscriptionCount > 0 ? ClientClass.PubSub : ClientClass.Normal;
+
+    /// <summary>Replies written and not yet sent: what the output buffer limits measure.</summary>
+    public long OutputBufferBytes
+    {
+        get
+        {
+            lock (ReplyLock) return Reply.Length + Transport.UnsentBytes;
+        }
+    }
 
     /// <summary>Called by the dispatcher when the whole batch has run (or by the AOF writer once its fsync covers it).</summary>
     public void CompleteBatch()

@@ -224,7 +224,7 @@ public sealed class Dispatcher : IDisposable
         Volatile.Write(ref _sleeping, 0);
     }
 
-    /// <summary>Redis's serverCron, reduced to what we need: active expiry, blocked client timeouts.</summary>
+    /// <summary>Redis's serverCron, reduced to what we need: active expiry, blocked client timeouts, client limits.</summary>
     private void Cron(long now)
     {
         var hz = Math.Max(1, _server.Options.Hz);
@@ -234,6 +234,7 @@ public sealed class Dispatcher : IDisposable
             if (db.ExpiresCount > 0) db.ActiveExpireCycle(200);
         }
         TimeoutBlockedClients(now);
+        _server.Limits.Cron(now);
         Observer?.OnCron(now);
     }
 

@@ -8,7 +8,7 @@ namespace StreamServer.Execution;
 /// Channel and pattern subscriptions across clients (Redis's server.pubsub_channels / pubsub_patterns), and the
 /// delivery of published messages into subscribers' reply buffers. Dispatcher thread only.
 /// </summary>
-public sealed class PubSubRegistry
+public sealed class PubSubRegistry(ClientLimits limits)
 {
     /// <summary>Which registry a subscribed client belongs to, so a closing connection can be cleaned up from a static hook.</summary>
     private static readonly ConditionalWeakTable<ClientSession, PubSubRegistry> Owners = new();
@@ -62,6 +62,8 @@ public sealed class PubSubRegistry
             foreach (var client in subscribers)
             {
                 if (client.IsClosed) continue;
+                receivers++;
+                if (client.CloseRequested) continue; // on its way out (QUIT, output buffer limit): counted, as Redis, not written
                 lock (client.ReplyLock)
                 {
                     var reply = client.Reply;
@@ -70,8 +72,7 @@ public sealed class PubSubRegistry
                     reply.Bulk(channel);
                     reply.Bulk(message);
                 }
-                if (client != publisher) client.Transport.RequestFlush();
-                receivers++;
+                if (client != publisher && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
             }
         }
         if (Patterns.Count > 0)
@@ -82,6 +83,8 @@ public sealed class PubSubRegistry
                 foreach (var client in clients)
                 {
                     if (client.IsClosed) continue;
+                    receivers++;
+                    if (client.CloseRequested) continue;
                     lock (client.ReplyLock)
                     {
                         var reply = client.Reply;
@@ -91,8 +94,7 @@ public sealed class PubSubRegistry
                         reply.Bulk(channel);
                         reply.Bulk(message);
                     }
-                    if (client != publisher) client.Transport.RequestFlush();
-                    receivers++;
+                    if (client != publisher && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
                 }
             }
         }

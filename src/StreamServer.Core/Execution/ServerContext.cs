@@ -34,6 +34,8 @@ public sealed class ServerContext
         }
         Commands = new CommandTable();
         Config = new ConfigRegistry(options);
+        Limits = new ClientLimits(this);
+        PubSub = new PubSubRegistry(Limits);
     }
 
     public ServerOptions Options { get; }
@@ -52,7 +54,10 @@ public sealed class ServerContext
 
     public WatchRegistry Watches { get; }
 
-    public PubSubRegistry PubSub { get; } = new();
+    public PubSubRegistry PubSub { get; }
+
+    /// <summary>Idle timeout and output buffer limits (checked by the cron and when messages are published).</summary>
+    public ClientLimits Limits { get; }
 
     public Dictionary<long, ClientSession> Clients { get; } = [];
 

@@ -37,6 +37,9 @@ public sealed class ServerRuntime : IAsyncDisposable
 
     public IReadOnlyList<IPEndPoint> EndPoints { get; private set; } = [];
 
+    /// <summary>True once <see cref="StopAsync"/> has been called.</summary>
+    public bool Stopped => Volatile.Read(ref _stopped) == 1;
+
     /// <summary>Starts the dispatcher and listens on every bind address (a '-' prefixed one may fail, as in Redis 7).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {

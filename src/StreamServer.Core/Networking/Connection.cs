@@ -122,7 +122,7 @@ public sealed class Connection : IClientTransport
             {
                 _log.LogDebug(e, "Final flush failed for client {Id}", session.Id);
             }
-            await WaitUntilSentAsync().ConfigureAwait(false);
+            if (!_aborted) await WaitUntilSentAsync().ConfigureAwait(false);
             await _transport.Output.CompleteAsync().ConfigureAwait(false);
             if (session.ProtocolErrorText is not null)
             {
@@ -262,6 +262,20 @@ public sealed class Connection : IClientTransport
     {
         // The read loop wakes up, sees the request, sends what is written and closes.
         Session.CloseRequested = true;
+        _transport.Input.CancelPendingRead();
+    }
+
+    private volatile bool _aborted;
+
+    public long UnsentBytes => _transport is Pipelines.Sockets.Unofficial.SocketConnection socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
+
+    public void Abort()
+    {
+        // Nothing more is sent: a flush stuck behind a client that does not read gives up, and the close does not
+        // wait for the queued bytes.
+        _aborted = true;
+        Session.CloseRequested = true;
+        _transport.Output.CancelPendingFlush();
         _transport.Input.CancelPendingRead();
     }
 

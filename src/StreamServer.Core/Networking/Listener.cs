@@ -76,7 +76,11 @@ public sealed class Listener : SocketServer
     private async Task RunConnectionAsync(IDuplexPipe transport, string remote)
     {
         var local = (transport as SocketConnection)?.Socket.LocalEndPoint?.ToString() ?? "?";
-        if (transport is SocketConnection sc) sc.Socket.NoDelay = true;
+        if (transport is SocketConnection sc)
+        {
+            sc.Socket.NoDelay = true;
+            TcpKeepAlive.Apply(sc.Socket, _dispatcher.Server.Options.TcpKeepAlive);
+        }
         var connection = new Connection(transport, _dispatcher, remote, local);
         Interlocked.Increment(ref _active);
         try
