@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Xunit.Abstractions;
 using static StreamServer.IntegrationTests.Persistence.AofTestSupport;
@@ -11,33 +10,10 @@ namespace StreamServer.IntegrationTests.Persistence;
 /// kill -9 under load with appendfsync always: every acknowledged write must survive, nothing may be applied twice.
 /// Cycles: AOF_CRASH_CYCLES (default 50), bounded by AOF_CRASH_SECONDS (default 60) of wall time.
 /// </summary>
+[Collection(CrashTestCollection.Name)]
 public class AofCrashTests(ITestOutputHelper output)
 {
     private const int Writers = 4;
-
-    private static string ServerDll()
-    {
-        var configuration = typeof(AofCrashTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) dir = dir.Parent;
-        return Path.Combine(dir!.FullName, "src", "StreamServer", "bin", configuration, "net10.0", "streamserver.dll");
-    }
-
-    private static Process StartServer(string dir, int port, string fsync = "always")
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
-            "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
 
     /// <summary>What one writer had acknowledged, and what it may have sent without an answer.</summary>
     private sealed class WriterModel
