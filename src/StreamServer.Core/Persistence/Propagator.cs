@@ -95,7 +95,8 @@ public sealed class Propagator
         {
             foreach (var c in also) end = Emit(db, c);
         }
-        if (end >= 0) ctx.Client.AofOffset = end;
+        // Inside EXEC the offset moves at EXEC's end, as Redis's c->woff: a WAITAOF in the transaction waits for what came before it.
+        if (end >= 0 && !ctx.InExec) ctx.Client.AofOffset = end;
     }
 
     private static readonly ReadOnlyMemory<byte>[] MultiCommand = ["MULTI"u8.ToArray()];
