@@ -22,11 +22,19 @@ public static class AofCommands
             ctx.Error("ERR AOF is not available");
             return;
         }
-        if (aof.BackgroundRewrite() is { } error)
+        if (aof.RewriteInProgress)
         {
-            ctx.Error(error);
+            ctx.Error(Errors.RewriteInProgress);
             return;
         }
+        if (ctx.InExec)
+        {
+            // As Redis (server.in_exec): the snapshot must not fall between a transaction's commands; cron starts it.
+            aof.ScheduleRewrite();
+            ctx.Reply.SimpleString("Background append only file rewriting scheduled");
+            return;
+        }
+        aof.BackgroundRewrite();
         ctx.Reply.SimpleString("Background append only file rewriting started");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using StreamServer.Commands;
@@ -233,10 +234,18 @@ public sealed class AofManager : ICommandObserver
 
     // ───────────────────────────── rewrite ─────────────────────────────
 
-    /// <summary>BGREWRITEAOF: an error text, or null when the rewrite started.</summary>
-    public string? BackgroundRewrite()
+    /// <summary>INFO aof_rewrite_scheduled: the next cron starts a rewrite (BGREWRITEAOF inside EXEC).</summary>
+    public void ScheduleRewrite()
     {
-        if (_rewriter is not null) return "ERR Background append only file rewriting already in progress";
+        var info = Info;
+        info.AofRewriteScheduled = true;
+        info.AofRewritesConsecutiveFailures = 0; // as Redis: a manual request is not held back by earlier failures
+    }
+
+    /// <summary>BGREWRITEAOF (no rewrite in progress): starts writing a new base now.</summary>
+    public void BackgroundRewrite()
+    {
+        Debug.Assert(_rewriter is null);
         Directory.CreateDirectory(AppendDir);
         if (_writer is null)
         {
@@ -245,10 +254,9 @@ public sealed class AofManager : ICommandObserver
             _manifest = new AofManifest { Base = onDisk?.Base };
             _obsoleteAfterRewrite = onDisk is null ? [] : [.. onDisk.LoadOrder.Concat(onDisk.History).Select(f => f.Name)];
             StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, onDisk?.CurrentIncrSeq ?? 0) + 1);
-            return null;
+            return;
         }
         StartRewrite(rotate: true, baseSeq: _manifest!.CurrentBaseSeq + 1);
-        return null;
     }
 
     private void StartRewrite(bool rotate, long baseSeq)
@@ -371,6 +379,7 @@ public sealed class AofManager : ICommandObserver
     {
         var writer = _writer;
         var info = Info;
+        if (info.AofRewriteScheduled && _rewriter is null) BackgroundRewrite();
         if (writer is null) return;
         info.AofBufferLength = writer.BufferLength;
         info.AofDelayedFsync = Interlocked.Read(ref writer.DelayedFsyncs);
