@@ -93,8 +93,11 @@ internal static class AofTestSupport
         return Path.Combine(dir!.FullName, "src", "StreamServer", "bin", configuration, "net10.0", "streamserver.dll");
     }
 
-    /// <summary>Starts the server as a child process with appendonly yes on 127.0.0.1:<paramref name="port"/>.</summary>
-    public static Process StartServer(string dir, int port, string fsync = "always")
+    /// <summary>
+    /// Starts the server as a child process with appendonly yes on 127.0.0.1:<paramref name="port"/>; disposing it
+    /// kills it if still running, so a failed assertion leaves no server behind.
+    /// </summary>
+    public static ChildServer StartServer(string dir, int port, string fsync = "always")
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
@@ -107,7 +110,29 @@ internal static class AofTestSupport
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        return p;
+        return new ChildServer(p);
+    }
+
+    public sealed class ChildServer(Process process) : IDisposable
+    {
+        public int Id => process.Id;
+
+        public int ExitCode => process.ExitCode;
+
+        /// <summary>SIGKILL.</summary>
+        public void Kill() => process.Kill();
+
+        public Task WaitForExitAsync() => process.WaitForExitAsync();
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
     }
 
     public static (int ExitCode, string Output) Run(string file, params string[] args)
