@@ -275,12 +275,14 @@ public sealed class AofManager : ICommandObserver
         }
         _rewriteBaseSeq = baseSeq;
         var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        var snapshotStarted = Stopwatch.GetTimestamp();
         var rewriter = new AofRewriter(_server, temp);
         _rewriter = rewriter;
         var info = Info;
         info.AofRewriteInProgress = true;
         info.AofRewriteScheduled = false;
-        _log.LogInformation("Background append only file rewriting started ({Keys} keys)", rewriter.KeyCount);
+        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot taken in {Ms:F1} ms)",
+            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds);
         var thread = new Thread(() =>
         {
             try

@@ -110,6 +110,7 @@ public sealed class AofRewriter
     private static int _generations;
 
     private readonly Entry[] _entries;
+    private readonly int _count;
     private readonly int[] _states;
     private readonly int _generation;
     private readonly ConcurrentQueue<(int Db, byte[] Bytes)> _captured = new();
@@ -125,20 +126,26 @@ public sealed class AofRewriter
         _tempPath = tempPath;
         _generation = Interlocked.Increment(ref _generations);
         var now = server.Clock.NowMs;
-        var list = new List<Entry>();
+        // The one pass over the keyspace that stops the dispatcher: sized up front (no list growth and copy, which
+        // for millions of keys cost as much again), expiries looked up only in databases that have any.
+        var total = 0;
+        foreach (var db in server.Keyspace.Databases) total += db.Count;
+        _entries = new Entry[total];
+        var count = 0;
         foreach (var db in server.Keyspace.Databases)
         {
+            var hasExpires = db.ExpiresCount > 0;
             foreach (var (key, value) in db.Entries)
             {
-                var expiry = db.GetExpiry(key);
+                var expiry = hasExpires ? db.GetExpiry(key) : -1;
                 if (expiry != -1 && expiry <= now) continue;
                 value.RewriteGeneration = _generation;
-                value.RewriteSlot = list.Count;
-                list.Add(new Entry(db.Index, key, value, expiry));
+                value.RewriteSlot = count;
+                _entries[count++] = new Entry(db.Index, key, value, expiry);
             }
         }
-        _entries = [.. list];
-        _states = new int[_entries.Length];
+        _count = count;
+        _states = new int[count];
         foreach (var db in server.Keyspace.Databases) db.MarkedValueAccess = OnMarkedAccess;
         StartedMs = Environment.TickCount64;
     }
@@ -148,7 +155,7 @@ public sealed class AofRewriter
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;
 
-    public int KeyCount => _entries.Length;
+    public int KeyCount => _count;
 
     /// <summary>Unhooks the databases (dispatcher thread, when the rewrite ends either way).</summary>
     public void Detach()
@@ -183,7 +190,7 @@ public sealed class AofRewriter
         using var file = new FileStream(_tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1);
         var buffer = new ArrayBufferWriter<byte>(256 * 1024);
         var selected = -1;
-        for (var i = 0; i < _entries.Length; i++)
+        for (var i = 0; i < _count; i++)
         {
             if (Interlocked.CompareExchange(ref _states[i], Serializing, Pending) == Pending)
             {
