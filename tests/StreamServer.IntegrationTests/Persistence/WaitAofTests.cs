@@ -5,7 +5,7 @@ using static StreamServer.IntegrationTests.Persistence.AofTestSupport;
 
 namespace StreamServer.IntegrationTests.Persistence;
 
-/// <summary>WAITAOF numlocal numreplicas timeout, as Redis 7.2's waitaofCommand (there are no replicas).</summary>
+/// <summary>WAITAOF numlocal numreplicas timeout, as Redis 7.2's waitaofCommand, and WAIT (there are no replicas).</summary>
 public class WaitAofTests
 {
     private const string Disabled = "-ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.\r\n";
@@ -116,5 +116,27 @@ public class WaitAofTests
         Assert.Equal("+OK\r\n", await other.Cmd("CONFIG", "SET", "appendonly", "no"));
         Assert.Equal(Disabled, Encoding.UTF8.GetString(await reply));
         Assert.Equal("+PONG\r\n", await c.Cmd("PING"));
+    }
+
+    [Fact]
+    public async Task Wait_NumReplicas_WaitsOutTheTimeout_ZeroBlocksUntilUnblocked_MultiAnswersAtOnce()
+    {
+        await using var server = await EmbeddedServer.StartAsync(Options(NewTempDir(), "always"));
+        await using var c = await Connect(server.Port);
+        await using var other = await Connect(server.Port);
+        Assert.Equal(":0\r\n", await c.Cmd("WAIT", "0", "0"));
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(":0\r\n", await c.Cmd("WAIT", "1", "150"));
+        Assert.True(clock.ElapsedMilliseconds >= 140, $"answered after {clock.ElapsedMilliseconds} ms, before the timeout");
+        Assert.Equal("+OK\r\n", await c.Cmd("MULTI"));
+        Assert.Equal("+QUEUED\r\n", await c.Cmd("WAIT", "1", "0"));
+        Assert.Equal("*1\r\n:0\r\n", await c.Cmd("EXEC"));
+        var id = (await c.Cmd("CLIENT", "ID"))[1..^2];
+        await c.SendRawAsync(Conformance.RespConnection.Encode([.. new[] { "WAIT", "1", "0" }.Select(Encoding.UTF8.GetBytes)]), CancellationToken.None);
+        var reply = c.ReadReplyAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(reply.IsCompleted, "WAIT 1 0 answered with no replica");
+        Assert.Equal(":1\r\n", await other.Cmd("CLIENT", "UNBLOCK", id));
+        Assert.Equal(":0\r\n", Encoding.UTF8.GetString(await reply));
     }
 }
