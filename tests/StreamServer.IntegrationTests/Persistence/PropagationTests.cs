@@ -97,6 +97,8 @@ public class PropagationTests
         const int Keys = 20000;
         var model = new long[Keys];
         var members = new int[Keys / 10];
+        var fresh = new long[100];        // counters created while the rewrite runs: not in its snapshot
+        var streamLengths = new int[20];  // x0..x9 exist before the rewrite, x10..x19 are created during it
         await using (var server = await EmbeddedServer.StartAsync(Options(dir, "no")))
         {
             await using var c = await Connect(server.Port);
@@ -109,6 +111,11 @@ public class PropagationTests
                 await c.Cmd("SADD", $"s{i}", "m0");
                 members[i] = 1;
             }
+            for (var i = 0; i < 10; i++)
+            {
+                await c.Cmd("XADD", $"x{i}", "*", "n", "0");
+                streamLengths[i] = 1;
+            }
             AofRewriter.SlowdownEveryForTests = 5; // ~4 s of rewrite: the writes below overlap it
             Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
             var random = new Random(7);
@@ -119,6 +126,12 @@ public class PropagationTests
                 model[k]++;
                 var s = random.Next(members.Length);
                 await c.Cmd("SADD", $"s{s}", $"m{members[s]++}");
+                var f = random.Next(fresh.Length);
+                await c.Cmd("INCR", $"fresh{f}");
+                fresh[f]++;
+                var x = random.Next(streamLengths.Length);
+                await c.Cmd("XADD", $"x{x}", "*", "n", op.ToString(CultureInfo.InvariantCulture));
+                streamLengths[x]++;
             }
             Assert.Contains("aof_rewrite_in_progress:1", await c.Cmd("INFO", "persistence"), StringComparison.Ordinal);
             AofRewriter.SlowdownEveryForTests = 0;
@@ -135,6 +148,11 @@ public class PropagationTests
                 Assert.Equal($"${expected.Length}\r\n{expected}\r\n", await c.Cmd("GET", $"n{i}"));
             }
             for (var i = 0; i < members.Length; i++) Assert.Equal($":{members[i]}\r\n", await c.Cmd("SCARD", $"s{i}"));
+            for (var i = 0; i < fresh.Length; i++)
+            {
+                Assert.Equal(fresh[i] == 0 ? "$-1\r\n" : $"${fresh[i].ToString(CultureInfo.InvariantCulture).Length}\r\n{fresh[i]}\r\n", await c.Cmd("GET", $"fresh{i}"));
+            }
+            for (var i = 0; i < streamLengths.Length; i++) Assert.Equal($":{streamLengths[i]}\r\n", await c.Cmd("XLEN", $"x{i}"));
         }
         Directory.Delete(dir, true);
     }
