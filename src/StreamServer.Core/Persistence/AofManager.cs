@@ -349,7 +349,8 @@ public sealed class AofManager : ICommandObserver
         info.AofRewritesConsecutiveFailures = 0;
         info.AofBaseSize = size;
         _rewriteBaseSize = size;
-        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base)", size);
+        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base, GC pauses meanwhile {Ms:F0} ms)",
+            size, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
         ServeFsyncWaiters(); // turning appendonly on is complete: the local fsync counts from now on
     }
 

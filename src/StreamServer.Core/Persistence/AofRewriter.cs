@@ -95,8 +95,8 @@ public static class RewriteEmitters
 /// <summary>
 /// Produces a new base file from a point-in-time snapshot while the dispatcher keeps running (no fork in .NET).
 /// <para>At the start (on the dispatcher, together with the switch to a new incremental file) the rewriter copies each
-/// database's keys and values into two arrays: a copy of references made by the dictionary itself, with no lookup
-/// and no visit to the values, so it stays short for millions of keys. A background thread then serializes the
+/// database's table (<see cref="Database.CopyEntries"/>: the dictionary copies its entries as they are, with no
+/// lookup and no visit to the keys or values). A background thread then serializes the
 /// snapshot. The values may still change in place, so copy-on-access protects them: while the rewrite runs, every
 /// value <see cref="Database.Get"/> returns is reported before the command can change it, and a value not written
 /// yet is written first, on the dispatcher (or the dispatcher waits the moment the background thread needs to finish
@@ -119,7 +119,7 @@ public sealed class AofRewriter
     private readonly string _tempPath;
     private readonly ServerContext _server;
 
-    private sealed record Snapshot(int Db, byte[][] Keys, RedisObject[] Values);
+    private sealed record Snapshot(int Db, Dictionary<byte[], RedisObject> Entries);
 
     /// <summary>Takes the snapshot and hooks the databases. Dispatcher thread.</summary>
     public AofRewriter(ServerContext server, string tempPath)
@@ -136,9 +136,9 @@ public sealed class AofRewriter
         {
             if (db.Count > 0)
             {
-                var (keys, values) = db.CopyEntries();
-                snapshots.Add(new Snapshot(db.Index, keys, values));
-                KeyCount += keys.Length;
+                var entries = db.CopyEntries();
+                snapshots.Add(new Snapshot(db.Index, entries));
+                KeyCount += entries.Count;
                 _expiresByDb[db.Index] = db.CopyExpires();
             }
             var index = db.Index;
@@ -147,9 +147,13 @@ public sealed class AofRewriter
         }
         _snapshots = [.. snapshots];
         StartedMs = Environment.TickCount64;
+        GcPauseAtStart = GC.GetTotalPauseDuration();
     }
 
     public long StartedMs { get; }
+
+    /// <summary>GC pause total when the rewrite started (the finish log line gives the pauses during it).</summary>
+    public TimeSpan GcPauseAtStart { get; }
 
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;
@@ -197,11 +201,10 @@ public sealed class AofRewriter
         var buffer = new ArrayBufferWriter<byte>(256 * 1024);
         var selected = -1;
         var written = 0;
-        foreach (var (db, keys, values) in _snapshots)
+        foreach (var (db, entries) in _snapshots)
         {
-            for (var i = 0; i < values.Length; i++)
+            foreach (var (key, value) in entries)
             {
-                var value = values[i];
                 var spin = new SpinWait();
                 while (true)
                 {
@@ -213,7 +216,7 @@ public sealed class AofRewriter
                         continue;
                     }
                     if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Serializing, state) != state) continue;
-                    var expiry = Expiry(db, keys[i]);
+                    var expiry = Expiry(db, key);
                     if (expiry == -1 || expiry > _now)
                     {
                         if (db != selected)
@@ -221,7 +224,7 @@ public sealed class AofRewriter
                             RespEncoder.WriteSelect(buffer, db);
                             selected = db;
                         }
-                        Serialize(buffer, keys[i], value, expiry);
+                        Serialize(buffer, key, value, expiry);
                     }
                     Volatile.Write(ref value.RewriteState, _mark + Done);
                     break;

@@ -53,15 +53,12 @@ public sealed class Database
 
     public IEnumerable<KeyValuePair<byte[], RedisObject>> Entries => _entries;
 
-    /// <summary>The AOF rewrite's snapshot: keys and values as they are now (a copy of references, no lookups).</summary>
-    internal (byte[][] Keys, RedisObject[] Values) CopyEntries()
-    {
-        var keys = new byte[_entries.Count][];
-        var values = new RedisObject[_entries.Count];
-        _entries.Keys.CopyTo(keys, 0);
-        _entries.Values.CopyTo(values, 0);
-        return (keys, values);
-    }
+    /// <summary>
+    /// The AOF rewrite's snapshot: a copy of the table as it is now. The dictionary copies its entries as they are
+    /// (stored hash codes, no lookups, no visit to the keys or values), which for millions of keys is several times
+    /// faster than copying keys and values out one by one.
+    /// </summary>
+    internal Dictionary<byte[], RedisObject> CopyEntries() => new(_entries, _entries.Comparer);
 
     /// <summary>The AOF rewrite's snapshot of expiry times (null when there are none), safe to read from another thread.</summary>
     internal Dictionary<byte[], long>? CopyExpires() => _expires.Count == 0 ? null : new Dictionary<byte[], long>(_expires, _expires.Comparer);
