@@ -137,6 +137,8 @@ def rewrite_once(label, start, keys):
         fill(port, keys)
         filled = time.time() - t0
         dbsize = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip()
+        while info(port).get("aof_rewrite_in_progress") != "0":  # an automatic rewrite the fill triggered
+            time.sleep(0.2)
         time.sleep(1.5)  # let everysec catch up
         before = dir_size(work)
         probe = Probe(port)
@@ -145,7 +147,9 @@ def rewrite_once(label, start, keys):
                                  "-t", "set"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
         started = time.perf_counter()
-        subprocess.run(["redis-cli", "-p", str(port), "bgrewriteaof"], capture_output=True)
+        reply = subprocess.run(["redis-cli", "-p", str(port), "bgrewriteaof"], capture_output=True, text=True).stdout.strip()
+        if "started" not in reply:
+            raise SystemExit(f"{label}: BGREWRITEAOF answered {reply}")
         while True:
             time.sleep(0.05)
             i = info(port)
