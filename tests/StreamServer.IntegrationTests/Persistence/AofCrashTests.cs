@@ -30,8 +30,8 @@ public class AofCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task KillNine_UnderLoad_AppendFsyncAlways_LosesNoAcknowledgedWrite_DuplicatesNothing()
     {
-        var cycles = int.TryParse(Environment.GetEnvironmentVariable("AOF_CRASH_CYCLES"), out var c) ? c : 50;
-        var budget = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AOF_CRASH_SECONDS"), out var s) ? s : 60);
+        var cycles = EnvInt("AOF_CRASH_CYCLES", 50);
+        var budget = TimeSpan.FromSeconds(EnvInt("AOF_CRASH_SECONDS", 60));
         Assert.True(File.Exists(ServerDll()), "executable not built: " + ServerDll());
         var dir = NewTempDir();
         var models = Enumerable.Range(0, Writers).Select(_ => new WriterModel()).ToArray();
@@ -43,9 +43,8 @@ public class AofCrashTests(ITestOutputHelper output)
         {
             for (var cycle = 0; cycle < cycles && clock.Elapsed < budget; cycle++)
             {
-                var port = FreePort();
-                using var server = StartServer(dir, port);
-                await WaitForPort(port, TimeSpan.FromSeconds(20));
+                using var server = await StartServerAsync(dir);
+                var port = server.Port;
                 await Verify(port, models);
 
                 using var stop = new CancellationTokenSource();
@@ -61,11 +60,9 @@ public class AofCrashTests(ITestOutputHelper output)
                 ran++;
             }
             // Final check after the last kill.
-            var lastPort = FreePort();
-            using (var server = StartServer(dir, lastPort))
+            using (var server = await StartServerAsync(dir))
             {
-                await WaitForPort(lastPort, TimeSpan.FromSeconds(20));
-                await Verify(lastPort, models);
+                await Verify(server.Port, models);
                 server.Kill();
                 await server.WaitForExitAsync();
             }
@@ -93,9 +90,8 @@ public class AofCrashTests(ITestOutputHelper output)
         {
             for (var cycle = 0; cycle < 5; cycle++)
             {
-                var port = FreePort();
-                using var server = StartServer(dir, port, "everysec");
-                await WaitForPort(port, TimeSpan.FromSeconds(20));
+                using var server = await StartServerAsync(dir, "everysec");
+                var port = server.Port;
                 await Verify(port, models);
                 using var stop = new CancellationTokenSource();
                 var tasks = Enumerable.Range(0, Writers).Select(w => Write(port, w, cycle, models[w], stop.Token)).ToArray();
@@ -106,11 +102,9 @@ public class AofCrashTests(ITestOutputHelper output)
                 stop.Cancel();
                 acknowledged += (await Task.WhenAll(tasks)).Sum();
             }
-            var lastPort = FreePort();
-            using (var server = StartServer(dir, lastPort, "everysec"))
+            using (var server = await StartServerAsync(dir, "everysec"))
             {
-                await WaitForPort(lastPort, TimeSpan.FromSeconds(20));
-                await Verify(lastPort, models);
+                await Verify(server.Port, models);
                 server.Kill();
                 await server.WaitForExitAsync();
             }

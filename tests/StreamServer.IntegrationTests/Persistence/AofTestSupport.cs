@@ -94,11 +94,12 @@ internal static class AofTestSupport
     }
 
     /// <summary>
-    /// Starts the server as a child process with appendonly yes on 127.0.0.1:<paramref name="port"/>; disposing it
-    /// kills it if still running, so a failed assertion leaves no server behind.
+    /// Starts the server as a child process with appendonly yes on a free 127.0.0.1 port and waits until it listens;
+    /// disposing it kills it if still running, so a failed assertion leaves no server behind.
     /// </summary>
-    public static ChildServer StartServer(string dir, int port, string fsync = "always")
+    public static async Task<ChildServer> StartServerAsync(string dir, string fsync = "always")
     {
+        var port = FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
             "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
@@ -110,11 +111,18 @@ internal static class AofTestSupport
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        return new ChildServer(p);
+        var server = new ChildServer(p, port);
+        await WaitForPort(port, TimeSpan.FromSeconds(20));
+        return server;
     }
 
-    public sealed class ChildServer(Process process) : IDisposable
+    /// <summary>An integer from the environment (test knobs such as cycle counts), or <paramref name="fallback"/>.</summary>
+    public static int EnvInt(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out var n) ? n : fallback;
+
+    public sealed class ChildServer(Process process, int port) : IDisposable
     {
+        public int Port => port;
+
         public int Id => process.Id;
 
         public int ExitCode => process.ExitCode;

@@ -68,8 +68,8 @@ public class StreamAofCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task KillNine_StreamProducersReadersAckers_AppendFsyncAlways_KeepsEveryAnsweredXaddXackAndDelivery()
     {
-        var cycles = int.TryParse(Environment.GetEnvironmentVariable("AOF_STREAM_CRASH_CYCLES"), out var c) ? c : 50;
-        var budget = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AOF_STREAM_CRASH_SECONDS"), out var s) ? s : 100);
+        var cycles = EnvInt("AOF_STREAM_CRASH_CYCLES", 50);
+        var budget = TimeSpan.FromSeconds(EnvInt("AOF_STREAM_CRASH_SECONDS", 100));
         Assert.True(File.Exists(ServerDll()), "executable not built: " + ServerDll());
         var dir = NewTempDir();
         var model = new Model();
@@ -80,9 +80,8 @@ public class StreamAofCrashTests(ITestOutputHelper output)
         {
             for (var cycle = 0; cycle < cycles && clock.Elapsed < budget && model.Problems.Count == 0; cycle++)
             {
-                var port = FreePort();
-                using var server = StartServer(dir, port);
-                await WaitForPort(port, TimeSpan.FromSeconds(20));
+                using var server = await StartServerAsync(dir);
+                var port = server.Port;
                 if (cycle == 0)
                 {
                     await using var setup = await Connect(port);
@@ -111,12 +110,8 @@ public class StreamAofCrashTests(ITestOutputHelper output)
             }
             if (model.Problems.Count == 0)
             {
-                var lastPort = FreePort();
-                using var server = StartServer(dir, lastPort);
-                await WaitForPort(lastPort, TimeSpan.FromSeconds(20));
-                await Verify(lastPort, model);
-                server.Kill();
-                await server.WaitForExitAsync();
+                using var server = await StartServerAsync(dir);
+                await Verify(server.Port, model);
             }
             output.WriteLine($"kill -9 cycles: {ran}; acknowledged: {model.XaddsAcknowledged} XADD, {model.AckedIdsAcknowledged} XACKed ids, "
                 + $"{model.DeliveriesSeen} deliveries; unanswered in flight at the kill: {model.InFlightFound} found, {model.InFlightGone} gone; "

@@ -10,6 +10,18 @@ public class WaitAofTests
 {
     private const string Disabled = "-ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.\r\n";
 
+    /// <summary>Sends a command that must block (no reply within 300 ms); returns its reply to come, as text.</summary>
+    private static async Task<Task<string>> SendBlocked(Conformance.RespConnection c, params string[] args)
+    {
+        await c.SendRawAsync(Conformance.RespConnection.Encode([.. args.Select(Encoding.UTF8.GetBytes)]), CancellationToken.None);
+        var reply = c.ReadReplyAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(reply.IsCompleted, $"{string.Join(' ', args)} answered with no replica");
+        return ReplyText(reply);
+
+        static async Task<string> ReplyText(Task<byte[]> reply) => Encoding.UTF8.GetString(await reply);
+    }
+
     [Fact]
     public async Task WaitAof_BadArguments_ParsedInRedisOrder_BeforeTheAppendOnlyCheck()
     {
@@ -96,12 +108,9 @@ public class WaitAofTests
         await using var c = await Connect(server.Port);
         await using var other = await Connect(server.Port);
         var id = (await c.Cmd("CLIENT", "ID"))[1..^2];
-        await c.SendRawAsync(Conformance.RespConnection.Encode([.. new[] { "WAITAOF", "1", "1", "0" }.Select(Encoding.UTF8.GetBytes)]), CancellationToken.None);
-        var reply = c.ReadReplyAsync(CancellationToken.None);
-        await Task.Delay(300);
-        Assert.False(reply.IsCompleted, "WAITAOF 1 1 0 answered with no replica");
+        var reply = await SendBlocked(c, "WAITAOF", "1", "1", "0");
         Assert.Equal(":1\r\n", await other.Cmd("CLIENT", "UNBLOCK", id));
-        Assert.Equal("*2\r\n:1\r\n:0\r\n", Encoding.UTF8.GetString(await reply));
+        Assert.Equal("*2\r\n:1\r\n:0\r\n", await reply);
     }
 
     [Fact]
@@ -110,11 +119,9 @@ public class WaitAofTests
         await using var server = await EmbeddedServer.StartAsync(Options(NewTempDir(), "always"));
         await using var c = await Connect(server.Port);
         await using var other = await Connect(server.Port);
-        await c.SendRawAsync(Conformance.RespConnection.Encode([.. new[] { "WAITAOF", "1", "1", "0" }.Select(Encoding.UTF8.GetBytes)]), CancellationToken.None);
-        var reply = c.ReadReplyAsync(CancellationToken.None);
-        await Task.Delay(100);
+        var reply = await SendBlocked(c, "WAITAOF", "1", "1", "0");
         Assert.Equal("+OK\r\n", await other.Cmd("CONFIG", "SET", "appendonly", "no"));
-        Assert.Equal(Disabled, Encoding.UTF8.GetString(await reply));
+        Assert.Equal(Disabled, await reply);
         Assert.Equal("+PONG\r\n", await c.Cmd("PING"));
     }
 
@@ -132,11 +139,8 @@ public class WaitAofTests
         Assert.Equal("+QUEUED\r\n", await c.Cmd("WAIT", "1", "0"));
         Assert.Equal("*1\r\n:0\r\n", await c.Cmd("EXEC"));
         var id = (await c.Cmd("CLIENT", "ID"))[1..^2];
-        await c.SendRawAsync(Conformance.RespConnection.Encode([.. new[] { "WAIT", "1", "0" }.Select(Encoding.UTF8.GetBytes)]), CancellationToken.None);
-        var reply = c.ReadReplyAsync(CancellationToken.None);
-        await Task.Delay(300);
-        Assert.False(reply.IsCompleted, "WAIT 1 0 answered with no replica");
+        var reply = await SendBlocked(c, "WAIT", "1", "0");
         Assert.Equal(":1\r\n", await other.Cmd("CLIENT", "UNBLOCK", id));
-        Assert.Equal(":0\r\n", Encoding.UTF8.GetString(await reply));
+        Assert.Equal(":0\r\n", await reply);
     }
 }
