@@ -281,8 +281,8 @@ public sealed class AofManager : ICommandObserver
         var info = Info;
         info.AofRewriteInProgress = true;
         info.AofRewriteScheduled = false;
-        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot taken in {Ms:F1} ms)",
-            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds);
+        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot taken in {Ms:F1} ms, of which GC pauses {Gc:F0} ms)",
+            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
         var thread = new Thread(() =>
         {
             try
@@ -349,7 +349,7 @@ public sealed class AofManager : ICommandObserver
         info.AofRewritesConsecutiveFailures = 0;
         info.AofBaseSize = size;
         _rewriteBaseSize = size;
-        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base, GC pauses meanwhile {Ms:F0} ms)",
+        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base, GC pauses since the snapshot began {Ms:F0} ms)",
             size, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
         ServeFsyncWaiters(); // turning appendonly on is complete: the local fsync counts from now on
     }

@@ -124,6 +124,7 @@ public sealed class AofRewriter
     /// <summary>Takes the snapshot and hooks the databases. Dispatcher thread.</summary>
     public AofRewriter(ServerContext server, string tempPath)
     {
+        GcPauseAtStart = GC.GetTotalPauseDuration();
         _server = server;
         _tempPath = tempPath;
         _mark = Interlocked.Increment(ref _generations) * 4;
@@ -147,12 +148,11 @@ public sealed class AofRewriter
         }
         _snapshots = [.. snapshots];
         StartedMs = Environment.TickCount64;
-        GcPauseAtStart = GC.GetTotalPauseDuration();
     }
 
     public long StartedMs { get; }
 
-    /// <summary>GC pause total when the rewrite started (the finish log line gives the pauses during it).</summary>
+    /// <summary>GC pause total before the snapshot was taken (the log lines give the pauses since).</summary>
     public TimeSpan GcPauseAtStart { get; }
 
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
