@@ -76,6 +76,31 @@ public class PropagationTests
     }
 
     [Fact]
+    public async Task XReadGroup_PropagatesItsXClaimsAndSetIdInsideMultiExec()
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            await c.Cmd("XADD", "s", "1-1", "f", "v");
+            await c.Cmd("XADD", "s", "1-2", "f", "v");
+            await c.Cmd("XGROUP", "CREATE", "s", "g", "0");
+            await c.Cmd("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">");
+            var aof = ReadIncr(dir);
+            var multi = aof.IndexOf("MULTI");
+            Assert.True(multi > 0, string.Join(" | ", aof));
+            Assert.Equal("XGROUP CREATECONSUMER s g c", aof[multi + 1]);
+            Assert.StartsWith("XCLAIM s g c 0 1-1 TIME ", aof[multi + 2], StringComparison.Ordinal);
+            Assert.EndsWith(" RETRYCOUNT 1 FORCE JUSTID LASTID 1-1", aof[multi + 2], StringComparison.Ordinal);
+            Assert.StartsWith("XCLAIM s g c 0 1-2 TIME ", aof[multi + 3], StringComparison.Ordinal);
+            Assert.Equal("XGROUP SETID s g 1-2 ENTRIESREAD 2", aof[multi + 4]);
+            Assert.Equal("EXEC", aof[multi + 5]);
+            Assert.Equal(multi + 6, aof.Count);
+        }
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task ActiveExpiry_IsWrittenAsDel()
     {
         var dir = NewTempDir();
