@@ -221,7 +221,7 @@ public static class ServerCommands
     // WAIT numreplicas timeout
     private static void Wait(CommandContext ctx)
     {
-        if (!ctx.TryGetLong(1, out _)) return;
+        if (!ctx.TryGetLong(1, out var numReplicas)) return;
         if (!CommandContext.TryParseLong(ctx.Arg(2), out var timeout))
         {
             ctx.Error(Errors.TimeoutNotInteger);
@@ -232,7 +232,23 @@ public static class ServerCommands
             ctx.Error(Errors.TimeoutNegative);
             return;
         }
-        ctx.Reply.Integer(0); // no replicas
+        if (timeout > long.MaxValue - ctx.NowMs)
+        {
+            ctx.Error(Errors.TimeoutOutOfRange);
+            return;
+        }
+        // No replicas: asking for any waits out the timeout (forever for 0) and answers 0, as Redis; not inside MULTI.
+        if (numReplicas <= 0 || ctx.InExec)
+        {
+            ctx.Reply.Integer(0);
+            return;
+        }
+        ctx.Server.Blocking.Block(ctx.Client, new BlockState
+        {
+            DeadlineMs = timeout == 0 ? 0 : ctx.NowMs + timeout,
+            Command = ctx.Command,
+            OnTimeout = static reply => reply.Integer(0),
+        });
     }
 
     // ROLE

@@ -105,9 +105,6 @@ public sealed class ClientSession : IValueTaskSource<bool>
     /// <summary>End offset in the AOF stream of this client's last propagated write (appendfsync always, WAITAOF).</summary>
     public long AofOffset { get; set; }
 
-    /// <summary>Set by WAITAOF: the batch completes only once the local fsync covers <see cref="AofOffset"/>.</summary>
-    public bool WaitAofFsync { get; set; }
-
     /// <summary>Commands processed for this client (INFO / CLIENT LIST).</summary>
     public long CommandsProcessed { get; set; }
 

@@ -1,5 +1,6 @@
 using StreamServer.Commands;
 using StreamServer.Execution;
+using StreamServer.Protocol;
 using static StreamServer.Execution.CommandFlags;
 
 namespace StreamServer.Persistence;
@@ -21,19 +22,37 @@ public static class AofCommands
             ctx.Error("ERR AOF is not available");
             return;
         }
-        if (aof.BackgroundRewrite() is { } error)
+        if (aof.RewriteInProgress)
         {
-            ctx.Error(error);
+            ctx.Error(Errors.RewriteInProgress);
             return;
         }
+        if (ctx.InExec)
+        {
+            // As Redis (server.in_exec): the snapshot must not fall between a transaction's commands; cron starts it.
+            aof.ScheduleRewrite();
+            ctx.Reply.SimpleString("Background append only file rewriting scheduled");
+            return;
+        }
+        aof.BackgroundRewrite();
         ctx.Reply.SimpleString("Background append only file rewriting started");
     }
 
     // WAITAOF numlocal numreplicas timeout
     private static void WaitAof(CommandContext ctx)
     {
-        if (!CommandContext.TryParseLong(ctx.Arg(1), out var numLocal) || numLocal < 0
-            || !CommandContext.TryParseLong(ctx.Arg(2), out var numReplicas) || numReplicas < 0)
+        // As Redis's waitaofCommand: every argument is parsed before the AOF is looked at.
+        if (!CommandContext.TryParseLong(ctx.Arg(1), out var numLocal))
+        {
+            ctx.Error(Errors.NotInteger);
+            return;
+        }
+        if (numLocal is < 0 or > 1)
+        {
+            ctx.Error(Errors.RangeMustBetween(0, 1));
+            return;
+        }
+        if (!CommandContext.TryParseLong(ctx.Arg(2), out var numReplicas) || numReplicas < 0)
         {
             ctx.Error(Errors.NotPositive);
             return;
@@ -48,25 +67,41 @@ public static class AofCommands
             ctx.Error(Errors.TimeoutNegative);
             return;
         }
-        var writer = AofManager.For(ctx.Server)?.Writer;
-        if (numLocal > 0 && writer is null)
+        if (timeout > long.MaxValue - ctx.NowMs)
+        {
+            ctx.Error(Errors.TimeoutOutOfRange);
+            return;
+        }
+        var aof = AofManager.For(ctx.Server);
+        if (numLocal > 0 && aof?.Writer is null)
         {
             ctx.Error(Errors.WaitAofAppendOnlyDisabled);
             return;
         }
+
+        // There are no replicas: numreplicas > 0 is never reached, so it waits out the timeout (forever for 0).
         var client = ctx.Client;
-        if (numLocal > 0 && writer is not null && client.AofOffset > writer.SyncedOffset)
+        var local = aof?.LocalFsyncCovers(client) == true ? 1 : 0;
+        if ((local >= numLocal && numReplicas == 0) || ctx.InExec)
         {
-            // The reply is held back with the rest of the batch until the fsync that covers the client's last write.
-            client.WaitAofFsync = true;
-            writer.RequestFsync();
-            ctx.Reply.Array(2);
-            ctx.Reply.Integer(1);
-            ctx.Reply.Integer(0);
+            ReplyWaitAof(ctx.Reply, local);
             return;
         }
-        ctx.Reply.Array(2);
-        ctx.Reply.Integer(writer is not null && client.AofOffset <= writer.SyncedOffset ? 1 : 0);
-        ctx.Reply.Integer(0);
+        var state = new BlockState
+        {
+            DeadlineMs = timeout == 0 ? 0 : ctx.NowMs + timeout,
+            Command = ctx.Command,
+            OnTimeout = reply => ReplyWaitAof(reply, aof?.LocalFsyncCovers(client) == true ? 1 : 0),
+        };
+        ctx.Server.Blocking.Block(client, state);
+        if (numLocal > 0) aof!.WaitForFsync(client, state, servedByFsync: numReplicas == 0);
+    }
+
+    /// <summary>WAITAOF's reply: [numlocal fsynced, numreplicas acked] (no replicas yet).</summary>
+    internal static void ReplyWaitAof(RespWriter reply, int local)
+    {
+        reply.Array(2);
+        reply.Integer(local);
+        reply.Integer(0);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using StreamServer.Commands;
@@ -30,6 +31,12 @@ public sealed class AofManager : ICommandObserver
     private long _currentSize;
     private long _nextSizeCheckMs;
     private long _streamOffset;
+    private readonly List<FsyncWaiter> _fsyncWaiters = [];
+    private int _fsyncWaiterCount;
+    private int _serveWaitersPosted;
+
+    /// <summary>A client blocked in WAITAOF numlocal=1 (<paramref name="ServedByFsync"/>: numreplicas was 0, so the fsync ends its wait).</summary>
+    private sealed record FsyncWaiter(ClientSession Client, BlockState State, bool ServedByFsync);
 
     public AofManager(ServerContext server, Dispatcher dispatcher)
     {
@@ -151,7 +158,7 @@ public sealed class AofManager : ICommandObserver
     private void OpenWriter(string incrName)
     {
         // Offsets continue from the previous writer's, so clients' last-write offsets stay comparable.
-        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset);
+        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset) { Synced = OnSynced };
         Propagator.Writer = _writer;
         Propagator.ResetSelectedDb();
         _writer.Start();
@@ -216,15 +223,29 @@ public sealed class AofManager : ICommandObserver
         Propagator.Writer = null;
         Info.AofEnabled = false;
         _enabling = false;
+        // Redis's processClientsWaitingReplicas: a WAITAOF with numlocal can no longer be satisfied.
+        foreach (var waiter in TakeFsyncWaiters(_ => true))
+        {
+            lock (waiter.Client.ReplyLock) waiter.Client.Reply.Error(Errors.WaitAofAppendOnlyDisabled);
+            _server.PendingResumes.Add(waiter.Client);
+        }
         return null;
     }
 
     // ───────────────────────────── rewrite ─────────────────────────────
 
-    /// <summary>BGREWRITEAOF: an error text, or null when the rewrite started.</summary>
-    public string? BackgroundRewrite()
+    /// <summary>INFO aof_rewrite_scheduled: the next cron starts a rewrite (BGREWRITEAOF inside EXEC).</summary>
+    public void ScheduleRewrite()
     {
-        if (_rewriter is not null) return "ERR Background append only file rewriting already in progress";
+        var info = Info;
+        info.AofRewriteScheduled = true;
+        info.AofRewritesConsecutiveFailures = 0; // as Redis: a manual request is not held back by earlier failures
+    }
+
+    /// <summary>BGREWRITEAOF (no rewrite in progress): starts writing a new base now.</summary>
+    public void BackgroundRewrite()
+    {
+        Debug.Assert(_rewriter is null);
         Directory.CreateDirectory(AppendDir);
         if (_writer is null)
         {
@@ -233,10 +254,9 @@ public sealed class AofManager : ICommandObserver
             _manifest = new AofManifest { Base = onDisk?.Base };
             _obsoleteAfterRewrite = onDisk is null ? [] : [.. onDisk.LoadOrder.Concat(onDisk.History).Select(f => f.Name)];
             StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, onDisk?.CurrentIncrSeq ?? 0) + 1);
-            return null;
+            return;
         }
         StartRewrite(rotate: true, baseSeq: _manifest!.CurrentBaseSeq + 1);
-        return null;
     }
 
     private void StartRewrite(bool rotate, long baseSeq)
@@ -255,12 +275,14 @@ public sealed class AofManager : ICommandObserver
         }
         _rewriteBaseSeq = baseSeq;
         var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        var snapshotStarted = Stopwatch.GetTimestamp();
         var rewriter = new AofRewriter(_server, temp);
         _rewriter = rewriter;
         var info = Info;
         info.AofRewriteInProgress = true;
         info.AofRewriteScheduled = false;
-        _log.LogInformation("Background append only file rewriting started ({Keys} keys)", rewriter.KeyCount);
+        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot taken in {Ms:F1} ms, of which GC pauses {Gc:F0} ms)",
+            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
         var thread = new Thread(() =>
         {
             try
@@ -327,7 +349,9 @@ public sealed class AofManager : ICommandObserver
         info.AofRewritesConsecutiveFailures = 0;
         info.AofBaseSize = size;
         _rewriteBaseSize = size;
-        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base)", size);
+        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base, GC pauses since the snapshot began {Ms:F0} ms)",
+            size, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
+        ServeFsyncWaiters(); // turning appendonly on is complete: the local fsync counts from now on
     }
 
     private long ComputeSize()
@@ -358,6 +382,7 @@ public sealed class AofManager : ICommandObserver
     {
         var writer = _writer;
         var info = Info;
+        if (info.AofRewriteScheduled && _rewriter is null) BackgroundRewrite();
         if (writer is null) return;
         info.AofBufferLength = writer.BufferLength;
         info.AofDelayedFsync = Interlocked.Read(ref writer.DelayedFsyncs);
@@ -394,18 +419,59 @@ public sealed class AofManager : ICommandObserver
     public bool DeferCompletion(ClientSession client)
     {
         var writer = _writer;
-        if (writer is null || client.IsClosed)
+        if (writer is null || client.IsClosed || writer.Policy != AppendFsync.Always || client.AofOffset <= writer.SyncedOffset) return false;
+        writer.AddWaiter(client);
+        return true;
+    }
+
+    // ───────────────────────────── WAITAOF ─────────────────────────────
+
+    /// <summary>
+    /// WAITAOF's numlocal: the local fsync covers the client's last write. Not while appendonly is being turned on
+    /// (Redis's fsynced_reploff is -1 until that rewrite finishes).
+    /// </summary>
+    public bool LocalFsyncCovers(ClientSession client)
+        => _writer is { } writer && !_enabling && client.AofOffset <= writer.SyncedOffset;
+
+    /// <summary>Registers a client blocked in WAITAOF numlocal=1 and asks for an fsync now, whatever the policy.</summary>
+    public void WaitForFsync(ClientSession client, BlockState state, bool servedByFsync)
+    {
+        _fsyncWaiters.Add(new FsyncWaiter(client, state, servedByFsync));
+        Volatile.Write(ref _fsyncWaiterCount, _fsyncWaiters.Count);
+        _writer!.RequestFsync();
+    }
+
+    /// <summary>Writer thread, after each fsync (or fsync request): wakes the dispatcher when WAITAOF clients wait.</summary>
+    private void OnSynced()
+    {
+        if (Volatile.Read(ref _fsyncWaiterCount) > 0 && Interlocked.Exchange(ref _serveWaitersPosted, 1) == 0) _dispatcher.Post(ServeFsyncWaiters);
+    }
+
+    /// <summary>Replies [1, 0] to each WAITAOF client whose last write the fsync now covers, and resumes its batch.</summary>
+    private void ServeFsyncWaiters()
+    {
+        Volatile.Write(ref _serveWaitersPosted, 0);
+        foreach (var waiter in TakeFsyncWaiters(w => w.ServedByFsync && LocalFsyncCovers(w.Client)))
         {
-            client.WaitAofFsync = false;
-            return false;
+            lock (waiter.Client.ReplyLock) AofCommands.ReplyWaitAof(waiter.Client.Reply, 1);
+            _dispatcher.ResumeAfterUnblock(waiter.Client);
         }
-        if ((writer.Policy == AppendFsync.Always || client.WaitAofFsync) && client.AofOffset > writer.SyncedOffset)
+    }
+
+    /// <summary>Removes and unblocks the waiters that <paramref name="take"/> selects; drops those no longer blocked here (timed out, unblocked, gone).</summary>
+    private List<FsyncWaiter> TakeFsyncWaiters(Func<FsyncWaiter, bool> take)
+    {
+        var taken = new List<FsyncWaiter>();
+        _fsyncWaiters.RemoveAll(w =>
         {
-            writer.AddWaiter(client);
+            if (!ReferenceEquals(w.Client.Blocked, w.State)) return true;
+            if (!take(w)) return false;
+            _server.Blocking.Unblock(w.Client);
+            taken.Add(w);
             return true;
-        }
-        client.WaitAofFsync = false;
-        return false;
+        });
+        Volatile.Write(ref _fsyncWaiterCount, _fsyncWaiters.Count);
+        return taken;
     }
 
     /// <summary>The client behind AOF loading: replies are dropped.</summary>

@@ -94,88 +94,105 @@ public static class RewriteEmitters
 
 /// <summary>
 /// Produces a new base file from a point-in-time snapshot while the dispatcher keeps running (no fork in .NET).
-/// <para>At the start (on the dispatcher, together with the switch to a new incremental file) the rewriter takes a
-/// shallow snapshot: for every live key its database, key bytes, value reference and expiry, and marks each value
-/// with the rewrite's generation and its slot. That is a pointer copy, not a copy of the data. A background thread
-/// then serializes the snapshot. The values themselves may still change in place, so copy-on-access protects
-/// them: while the rewrite runs, <see cref="Database.Get"/> reports every marked value it returns, before the
-/// command can change it, and the dispatcher serializes that value first (or waits the moment the background thread
-/// needs to finish it). Every in-place change is preceded by a lookup in the same command, so each value is written
-/// as it was at the snapshot. Replaced, renamed or deleted values are not mutated, so the snapshot's reference still
-/// holds the old state.</para>
+/// <para>At the start (on the dispatcher, together with the switch to a new incremental file) the rewriter copies each
+/// database's table (<see cref="Database.CopyEntries"/>: the dictionary copies its entries as they are, with no
+/// lookup and no visit to the keys or values). A background thread then serializes the
+/// snapshot. The values may still change in place, so copy-on-access protects them: while the rewrite runs, every
+/// value <see cref="Database.Get"/> returns is reported before the command can change it, and a value not written
+/// yet is written first, on the dispatcher (or the dispatcher waits the moment the background thread needs to finish
+/// it). Every in-place change is preceded by a lookup in the same command, so each value is written as it was at the
+/// snapshot. Values stored after the snapshot are marked so (they are not in it); replaced, renamed or deleted values
+/// are not mutated, so the snapshot's reference still holds the old state. The state of each value lives in
+/// <see cref="RedisObject.RewriteState"/>: this rewrite's generation times 4, plus one of the states below.</para>
 /// </summary>
 public sealed class AofRewriter
 {
-    private const int Pending = 0, Serializing = 1, Capturing = 2, Done = 3;
+    private const int Serializing = 1, Capturing = 2, Done = 3;
     private static int _generations;
 
-    private readonly Entry[] _entries;
-    private readonly int[] _states;
-    private readonly int _generation;
+    private readonly Snapshot[] _snapshots;
+    private readonly Dictionary<byte[], long>?[] _expiresByDb;
+    private readonly Action<byte[], RedisObject>?[] _hooks;
+    private readonly int _mark;
+    private readonly long _now;
     private readonly ConcurrentQueue<(int Db, byte[] Bytes)> _captured = new();
     private readonly string _tempPath;
     private readonly ServerContext _server;
 
-    private readonly record struct Entry(int Db, byte[] Key, RedisObject Value, long Expiry);
+    private sealed record Snapshot(int Db, Dictionary<byte[], RedisObject> Entries);
 
     /// <summary>Takes the snapshot and hooks the databases. Dispatcher thread.</summary>
     public AofRewriter(ServerContext server, string tempPath)
     {
+        GcPauseAtStart = GC.GetTotalPauseDuration();
         _server = server;
         _tempPath = tempPath;
-        _generation = Interlocked.Increment(ref _generations);
-        var now = server.Clock.NowMs;
-        var list = new List<Entry>();
-        foreach (var db in server.Keyspace.Databases)
+        _mark = Interlocked.Increment(ref _generations) * 4;
+        _now = server.Clock.NowMs;
+        var databases = server.Keyspace.Databases;
+        var snapshots = new List<Snapshot>();
+        _expiresByDb = new Dictionary<byte[], long>?[databases.Count];
+        _hooks = new Action<byte[], RedisObject>?[databases.Count];
+        foreach (var db in databases)
         {
-            foreach (var (key, value) in db.Entries)
+            if (db.Count > 0)
             {
-                var expiry = db.GetExpiry(key);
-                if (expiry != -1 && expiry <= now) continue;
-                value.RewriteGeneration = _generation;
-                value.RewriteSlot = list.Count;
-                list.Add(new Entry(db.Index, key, value, expiry));
+                var entries = db.CopyEntries();
+                snapshots.Add(new Snapshot(db.Index, entries));
+                KeyCount += entries.Count;
+                _expiresByDb[db.Index] = db.CopyExpires();
             }
+            var index = db.Index;
+            db.RewriteAccess = _hooks[index] = (key, value) => OnAccess(index, key, value);
+            db.RewriteStoredState = _mark + Done;
         }
-        _entries = [.. list];
-        _states = new int[_entries.Length];
-        foreach (var db in server.Keyspace.Databases) db.MarkedValueAccess = OnMarkedAccess;
+        _snapshots = [.. snapshots];
         StartedMs = Environment.TickCount64;
     }
 
     public long StartedMs { get; }
 
+    /// <summary>GC pause total before the snapshot was taken (the log lines give the pauses since).</summary>
+    public TimeSpan GcPauseAtStart { get; }
+
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;
 
-    public int KeyCount => _entries.Length;
+    public int KeyCount { get; }
 
     /// <summary>Unhooks the databases (dispatcher thread, when the rewrite ends either way).</summary>
     public void Detach()
     {
         foreach (var db in _server.Keyspace.Databases)
         {
-            if (db.MarkedValueAccess == OnMarkedAccess) db.MarkedValueAccess = null;
+            if (db.RewriteAccess == _hooks[db.Index]) db.RewriteAccess = null;
         }
     }
 
-    /// <summary>Dispatcher: a marked value is about to be used; make sure its snapshot state is written first.</summary>
-    private void OnMarkedAccess(RedisObject value)
+    /// <summary>Dispatcher: a value is about to be used; make sure its snapshot state is written first.</summary>
+    private void OnAccess(int db, byte[] key, RedisObject value)
     {
-        if (value.RewriteGeneration != _generation) return;
-        var slot = value.RewriteSlot;
-        if ((uint)slot >= (uint)_states.Length || !ReferenceEquals(_entries[slot].Value, value)) return;
-        if (Interlocked.CompareExchange(ref _states[slot], Capturing, Pending) == Pending)
+        var spin = new SpinWait();
+        while (true)
         {
+            var state = Volatile.Read(ref value.RewriteState);
+            if (state == _mark + Done) return;
+            if ((state & ~3) == _mark)
+            {
+                spin.SpinOnce(); // the rewrite thread is writing this one
+                continue;
+            }
+            // In the snapshot (stored values are marked) and not written yet: write it now, before it changes.
+            if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Capturing, state) != state) continue;
             var buffer = new ArrayBufferWriter<byte>();
-            Serialize(buffer, _entries[slot]);
-            _captured.Enqueue((_entries[slot].Db, buffer.WrittenSpan.ToArray()));
-            Volatile.Write(ref _states[slot], Done);
+            Serialize(buffer, key, value, Expiry(db, key));
+            _captured.Enqueue((db, buffer.WrittenSpan.ToArray()));
+            Volatile.Write(ref value.RewriteState, _mark + Done);
             return;
         }
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _states[slot]) != Done) spin.SpinOnce(); // the rewrite thread is writing this one
     }
+
+    private long Expiry(int db, byte[] key) => _expiresByDb[db] is { } expires && expires.TryGetValue(key, out var when) ? when : -1;
 
     /// <summary>Runs on a background thread: writes the base to the temp file; returns its size.</summary>
     public long Write()
@@ -183,30 +200,42 @@ public sealed class AofRewriter
         using var file = new FileStream(_tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1);
         var buffer = new ArrayBufferWriter<byte>(256 * 1024);
         var selected = -1;
-        for (var i = 0; i < _entries.Length; i++)
+        var written = 0;
+        foreach (var (db, entries) in _snapshots)
         {
-            if (Interlocked.CompareExchange(ref _states[i], Serializing, Pending) == Pending)
-            {
-                var e = _entries[i];
-                if (e.Db != selected)
-                {
-                    RespEncoder.WriteSelect(buffer, e.Db);
-                    selected = e.Db;
-                }
-                Serialize(buffer, e);
-                Volatile.Write(ref _states[i], Done);
-            }
-            else
+            foreach (var (key, value) in entries)
             {
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _states[i]) != Done) spin.SpinOnce();
-            }
-            if (SlowdownEveryForTests > 0 && i % SlowdownEveryForTests == 0) Thread.Sleep(1);
-            if (buffer.WrittenCount >= 128 * 1024 || !_captured.IsEmpty)
-            {
-                DrainCaptured(buffer, ref selected);
-                file.Write(buffer.WrittenSpan);
-                buffer.ResetWrittenCount();
+                while (true)
+                {
+                    var state = Volatile.Read(ref value.RewriteState);
+                    if (state == _mark + Done) break; // written by the dispatcher (or stored after the snapshot)
+                    if ((state & ~3) == _mark)
+                    {
+                        spin.SpinOnce(); // the dispatcher is writing this one
+                        continue;
+                    }
+                    if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Serializing, state) != state) continue;
+                    var expiry = Expiry(db, key);
+                    if (expiry == -1 || expiry > _now)
+                    {
+                        if (db != selected)
+                        {
+                            RespEncoder.WriteSelect(buffer, db);
+                            selected = db;
+                        }
+                        Serialize(buffer, key, value, expiry);
+                    }
+                    Volatile.Write(ref value.RewriteState, _mark + Done);
+                    break;
+                }
+                if (SlowdownEveryForTests > 0 && ++written % SlowdownEveryForTests == 0) Thread.Sleep(1);
+                if (buffer.WrittenCount >= 128 * 1024 || !_captured.IsEmpty)
+                {
+                    DrainCaptured(buffer, ref selected);
+                    file.Write(buffer.WrittenSpan);
+                    buffer.ResetWrittenCount();
+                }
             }
         }
         DrainCaptured(buffer, ref selected);
@@ -228,17 +257,17 @@ public sealed class AofRewriter
         }
     }
 
-    private static void Serialize(IBufferWriter<byte> output, in Entry e)
+    private static void Serialize(IBufferWriter<byte> output, byte[] key, RedisObject value, long expiry)
     {
-        var emitter = RewriteEmitters.Find(e.Value.Type)
-            ?? throw new InvalidOperationException($"No AOF rewrite emitter for type {e.Value.Type}");
-        emitter.Emit(output, e.Key, e.Value);
-        if (e.Expiry != -1)
+        var emitter = RewriteEmitters.Find(value.Type)
+            ?? throw new InvalidOperationException($"No AOF rewrite emitter for type {value.Type}");
+        emitter.Emit(output, key, value);
+        if (expiry != -1)
         {
             RespEncoder.WriteArrayHeader(output, 3);
             RespEncoder.WriteBulk(output, "PEXPIREAT"u8);
-            RespEncoder.WriteBulk(output, e.Key);
-            RespEncoder.WriteBulk(output, e.Expiry);
+            RespEncoder.WriteBulk(output, key);
+            RespEncoder.WriteBulk(output, expiry);
         }
     }
 }

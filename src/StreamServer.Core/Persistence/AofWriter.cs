@@ -118,10 +118,12 @@ public sealed class AofWriter : IDisposable
         lock (Lock)
         {
             _waiters.Add(client);
-            if (client.WaitAofFsync) _fsyncRequested = true;
             if (_writerWaiting) Monitor.Pulse(Lock);
         }
     }
+
+    /// <summary>Called on the writer thread after each fsync, and after an fsync request that found nothing new to sync.</summary>
+    public Action? Synced { get; init; }
 
     /// <summary>Ask for an fsync now, whatever the policy (WAITAOF, shutdown).</summary>
     public void RequestFsync()
@@ -237,7 +239,11 @@ public sealed class AofWriter : IDisposable
                     _file.Flush(flushToDisk: true);
                     Volatile.Write(ref _synced, upTo);
                 }
-                if (doFsync) _lastFsyncMs = now;
+                if (doFsync)
+                {
+                    _lastFsyncMs = now;
+                    Synced?.Invoke();
+                }
                 if (LastError is not null)
                 {
                     _log.LogWarning("AOF write error is solved, the AOF file can be written again");
@@ -330,11 +336,7 @@ public sealed class AofWriter : IDisposable
             }
         }
         if (done is null) return;
-        foreach (var c in done)
-        {
-            c.WaitAofFsync = false;
-            c.CompleteBatch();
-        }
+        foreach (var c in done) c.CompleteBatch();
     }
 
     /// <summary>Writes and fsyncs everything appended, then stops the thread (shutdown, appendonly no).</summary>

@@ -100,11 +100,17 @@ public sealed class Propagator
             _multiOpen = true;
             Emit(db, MultiCommand);
         }
+        var rewritten = ctx.PropagationPrevented || ctx.PropagateAs is not null ? null : PropagationRules.Rewrite(ctx, name);
+        var ops = (ctx.PropagationPrevented ? 0 : rewritten?.Length ?? 1) + (ctx.PropagateAlso?.Count ?? 0);
+        // As Redis's propagatePendingCommands: a command that propagates several (XREADGROUP: XCLAIMs and XGROUP SETID)
+        // is wrapped in MULTI/EXEC, so a file cut between them (kill -9 between two writes) loads none of them.
+        var wrap = ops > 1 && !ctx.InExec;
+        if (wrap) Emit(db, MultiCommand);
         var end = -1L;
         if (!ctx.PropagationPrevented)
         {
             if (ctx.PropagateAs is { } replaced) end = Emit(db, replaced);
-            else if (PropagationRules.Rewrite(ctx, name) is { } rewritten)
+            else if (rewritten is not null)
             {
                 foreach (var c in rewritten) end = Emit(db, c);
             }
@@ -114,7 +120,9 @@ public sealed class Propagator
         {
             foreach (var c in also) end = Emit(db, c);
         }
-        if (end >= 0) ctx.Client.AofOffset = end;
+        if (wrap) end = Emit(-1, ExecCommand);
+        // Inside EXEC the offset moves at EXEC's end, as Redis's c->woff: a WAITAOF in the transaction waits for what came before it.
+        if (end >= 0 && !ctx.InExec) ctx.Client.AofOffset = end;
     }
 
     private static readonly ReadOnlyMemory<byte>[] MultiCommand = ["MULTI"u8.ToArray()];

@@ -20,10 +20,9 @@ public abstract class RedisObject
     public abstract string Encoding { get; }
 
     /// <summary>
-    /// AOF rewrite bookkeeping (Persistence/AofRewriter): the rewrite generation that captured this value in its
-    /// snapshot and its slot there. A stale generation means nothing.
+    /// AOF rewrite bookkeeping (Persistence/AofRewriter): the generation of the rewrite that last dealt with this
+    /// value, times 4, plus its state there (being written, written, or stored after the snapshot). Any other
+    /// generation means: as at the running rewrite's snapshot, not written yet.
     /// </summary>
-    internal int RewriteGeneration;
-
-    internal int RewriteSlot;
+    internal int RewriteState;
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Xunit.Abstractions;
 using static StreamServer.IntegrationTests.Persistence.AofTestSupport;
@@ -11,33 +10,10 @@ namespace StreamServer.IntegrationTests.Persistence;
 /// kill -9 under load with appendfsync always: every acknowledged write must survive, nothing may be applied twice.
 /// Cycles: AOF_CRASH_CYCLES (default 50), bounded by AOF_CRASH_SECONDS (default 60) of wall time.
 /// </summary>
+[Collection(CrashTestCollection.Name)]
 public class AofCrashTests(ITestOutputHelper output)
 {
     private const int Writers = 4;
-
-    private static string ServerDll()
-    {
-        var configuration = typeof(AofCrashTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) dir = dir.Parent;
-        return Path.Combine(dir!.FullName, "src", "StreamServer", "bin", configuration, "net10.0", "streamserver.dll");
-    }
-
-    private static Process StartServer(string dir, int port, string fsync = "always")
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
-            "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
 
     /// <summary>What one writer had acknowledged, and what it may have sent without an answer.</summary>
     private sealed class WriterModel
@@ -54,8 +30,8 @@ public class AofCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task KillNine_UnderLoad_AppendFsyncAlways_LosesNoAcknowledgedWrite_DuplicatesNothing()
     {
-        var cycles = int.TryParse(Environment.GetEnvironmentVariable("AOF_CRASH_CYCLES"), out var c) ? c : 50;
-        var budget = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AOF_CRASH_SECONDS"), out var s) ? s : 60);
+        var cycles = EnvInt("AOF_CRASH_CYCLES", 50);
+        var budget = TimeSpan.FromSeconds(EnvInt("AOF_CRASH_SECONDS", 60));
         Assert.True(File.Exists(ServerDll()), "executable not built: " + ServerDll());
         var dir = NewTempDir();
         var models = Enumerable.Range(0, Writers).Select(_ => new WriterModel()).ToArray();
@@ -67,9 +43,8 @@ public class AofCrashTests(ITestOutputHelper output)
         {
             for (var cycle = 0; cycle < cycles && clock.Elapsed < budget; cycle++)
             {
-                var port = FreePort();
-                using var server = StartServer(dir, port);
-                await WaitForPort(port, TimeSpan.FromSeconds(20));
+                using var server = await StartServerAsync(dir);
+                var port = server.Port;
                 await Verify(port, models);
 
                 using var stop = new CancellationTokenSource();
@@ -85,11 +60,9 @@ public class AofCrashTests(ITestOutputHelper output)
                 ran++;
             }
             // Final check after the last kill.
-            var lastPort = FreePort();
-            using (var server = StartServer(dir, lastPort))
+            using (var server = await StartServerAsync(dir))
             {
-                await WaitForPort(lastPort, TimeSpan.FromSeconds(20));
-                await Verify(lastPort, models);
+                await Verify(server.Port, models);
                 server.Kill();
                 await server.WaitForExitAsync();
             }
@@ -117,9 +90,8 @@ public class AofCrashTests(ITestOutputHelper output)
         {
             for (var cycle = 0; cycle < 5; cycle++)
             {
-                var port = FreePort();
-                using var server = StartServer(dir, port, "everysec");
-                await WaitForPort(port, TimeSpan.FromSeconds(20));
+                using var server = await StartServerAsync(dir, "everysec");
+                var port = server.Port;
                 await Verify(port, models);
                 using var stop = new CancellationTokenSource();
                 var tasks = Enumerable.Range(0, Writers).Select(w => Write(port, w, cycle, models[w], stop.Token)).ToArray();
@@ -130,11 +102,9 @@ public class AofCrashTests(ITestOutputHelper output)
                 stop.Cancel();
                 acknowledged += (await Task.WhenAll(tasks)).Sum();
             }
-            var lastPort = FreePort();
-            using (var server = StartServer(dir, lastPort, "everysec"))
+            using (var server = await StartServerAsync(dir, "everysec"))
             {
-                await WaitForPort(lastPort, TimeSpan.FromSeconds(20));
-                await Verify(lastPort, models);
+                await Verify(server.Port, models);
                 server.Kill();
                 await server.WaitForExitAsync();
             }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Globalization;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Text;
 using StreamServer.Configuration;
 using StreamServer.IntegrationTests.Conformance;
@@ -70,6 +72,45 @@ internal static class AofTestSupport
         return (before, after);
     }
 
+    /// <summary>Sends a command and returns its reply parsed (see <see cref="ParseReply"/>).</summary>
+    public static async Task<object?> Call(this RespConnection c, params string[] args)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var reply = await c.RoundTripAsync(args.Select(Encoding.UTF8.GetBytes).ToArray(), cts.Token);
+        var at = 0;
+        return ParseReply(reply, ref at);
+    }
+
+    /// <summary>A RESP2 reply as values: string (simple and bulk), long, null, object?[] (arrays), RespError.</summary>
+    public static object? ParseReply(byte[] reply, ref int at)
+    {
+        var eol = Array.IndexOf(reply, (byte)'\r', at);
+        var line = Encoding.UTF8.GetString(reply, at + 1, eol - at - 1);
+        var type = (char)reply[at];
+        at = eol + 2;
+        switch (type)
+        {
+            case '+': return line;
+            case '-': return new RespError(line);
+            case ':': return long.Parse(line, CultureInfo.InvariantCulture);
+            case '$':
+                var length = int.Parse(line, CultureInfo.InvariantCulture);
+                if (length < 0) return null;
+                var bulk = Encoding.UTF8.GetString(reply, at, length);
+                at += length + 2;
+                return bulk;
+            case '*':
+                var count = int.Parse(line, CultureInfo.InvariantCulture);
+                if (count < 0) return null;
+                var items = new object?[count];
+                for (var i = 0; i < count; i++) items[i] = ParseReply(reply, ref at);
+                return items;
+            default: throw new InvalidDataException("Not a RESP2 reply: " + type);
+        }
+    }
+
+    public sealed record RespError(string Message);
+
     public static Task<RespConnection> Connect(int port)
         => RespConnection.ConnectAsync("127.0.0.1", port, CancellationToken.None);
 
@@ -78,6 +119,65 @@ internal static class AofTestSupport
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>The built server executable (tests that start it as a child process to kill -9 it).</summary>
+    public static string ServerDll()
+    {
+        var configuration = typeof(AofTestSupport).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) dir = dir.Parent;
+        return Path.Combine(dir!.FullName, "src", "StreamServer", "bin", configuration, "net10.0", "streamserver.dll");
+    }
+
+    /// <summary>
+    /// Starts the server as a child process with appendonly yes on a free 127.0.0.1 port and waits until it listens;
+    /// disposing it kills it if still running, so a failed assertion leaves no server behind.
+    /// </summary>
+    public static async Task<ChildServer> StartServerAsync(string dir, string fsync = "always")
+    {
+        var port = FreePort();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
+            "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        var server = new ChildServer(p, port);
+        await WaitForPort(port, TimeSpan.FromSeconds(20));
+        return server;
+    }
+
+    /// <summary>An integer from the environment (test knobs such as cycle counts), or <paramref name="fallback"/>.</summary>
+    public static int EnvInt(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out var n) ? n : fallback;
+
+    public sealed class ChildServer(Process process, int port) : IDisposable
+    {
+        public int Port => port;
+
+        public int Id => process.Id;
+
+        public int ExitCode => process.ExitCode;
+
+        /// <summary>SIGKILL.</summary>
+        public void Kill() => process.Kill();
+
+        public Task WaitForExitAsync() => process.WaitForExitAsync();
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
     }
 
     public static (int ExitCode, string Output) Run(string file, params string[] args)

@@ -305,3 +305,45 @@ public class AofFsyncPolicyTests
         Directory.Delete(dir, true);
     }
 }
+
+public class AofRewriteScheduleTests
+{
+    [Fact]
+    public async Task BgRewriteAof_InsideExec_IsScheduled_ThenRunsOutsideTheTransaction()
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "a", "1"));
+            Assert.Equal("+OK\r\n", await c.Cmd("MULTI"));
+            Assert.Equal("+QUEUED\r\n", await c.Cmd("SET", "b", "2"));
+            Assert.Equal("+QUEUED\r\n", await c.Cmd("BGREWRITEAOF"));
+            Assert.Equal("+QUEUED\r\n", await c.Cmd("INFO", "persistence"));
+            Assert.Equal("+QUEUED\r\n", await c.Cmd("SET", "c", "3"));
+            var exec = await c.Cmd("EXEC");
+            Assert.StartsWith("*4\r\n+OK\r\n+Background append only file rewriting scheduled\r\n$", exec, StringComparison.Ordinal);
+            Assert.EndsWith("\r\n+OK\r\n", exec, StringComparison.Ordinal);
+            Assert.Contains("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:1\r\n", exec, StringComparison.Ordinal);
+            string info;
+            var tries = 0;
+            do
+            {
+                await Task.Delay(50);
+                info = await c.Cmd("INFO", "persistence");
+            }
+            while (++tries < 200 && !(info.Contains("aof_rewrites:1\r\n", StringComparison.Ordinal) && info.Contains("aof_rewrite_in_progress:0\r\n", StringComparison.Ordinal)));
+            Assert.Contains("aof_rewrite_scheduled:0\r\n", info, StringComparison.Ordinal);
+            Assert.Contains("aof_last_bgrewrite_status:ok\r\n", info, StringComparison.Ordinal);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "d", "4"));
+        }
+        var check = Run("redis-check-aof", Path.Combine(dir, "appendonlydir", "appendonly.aof.manifest"));
+        Assert.Contains("All AOF files and manifest are valid", check.Output, StringComparison.Ordinal);
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n", await c.Cmd("MGET", "a", "b", "c", "d"));
+        }
+        Directory.Delete(dir, true);
+    }
+}

@@ -76,6 +76,31 @@ public class PropagationTests
     }
 
     [Fact]
+    public async Task XReadGroup_PropagatesItsXClaimsAndSetIdInsideMultiExec()
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            await c.Cmd("XADD", "s", "1-1", "f", "v");
+            await c.Cmd("XADD", "s", "1-2", "f", "v");
+            await c.Cmd("XGROUP", "CREATE", "s", "g", "0");
+            await c.Cmd("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">");
+            var aof = ReadIncr(dir);
+            var multi = aof.IndexOf("MULTI");
+            Assert.True(multi > 0, string.Join(" | ", aof));
+            Assert.Equal("XGROUP CREATECONSUMER s g c", aof[multi + 1]);
+            Assert.StartsWith("XCLAIM s g c 0 1-1 TIME ", aof[multi + 2], StringComparison.Ordinal);
+            Assert.EndsWith(" RETRYCOUNT 1 FORCE JUSTID LASTID 1-1", aof[multi + 2], StringComparison.Ordinal);
+            Assert.StartsWith("XCLAIM s g c 0 1-2 TIME ", aof[multi + 3], StringComparison.Ordinal);
+            Assert.Equal("XGROUP SETID s g 1-2 ENTRIESREAD 2", aof[multi + 4]);
+            Assert.Equal("EXEC", aof[multi + 5]);
+            Assert.Equal(multi + 6, aof.Count);
+        }
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task ActiveExpiry_IsWrittenAsDel()
     {
         var dir = NewTempDir();
@@ -97,6 +122,8 @@ public class PropagationTests
         const int Keys = 20000;
         var model = new long[Keys];
         var members = new int[Keys / 10];
+        var fresh = new long[100];        // counters created while the rewrite runs: not in its snapshot
+        var streamLengths = new int[20];  // x0..x9 exist before the rewrite, x10..x19 are created during it
         await using (var server = await EmbeddedServer.StartAsync(Options(dir, "no")))
         {
             await using var c = await Connect(server.Port);
@@ -109,6 +136,11 @@ public class PropagationTests
                 await c.Cmd("SADD", $"s{i}", "m0");
                 members[i] = 1;
             }
+            for (var i = 0; i < 10; i++)
+            {
+                await c.Cmd("XADD", $"x{i}", "*", "n", "0");
+                streamLengths[i] = 1;
+            }
             AofRewriter.SlowdownEveryForTests = 5; // ~4 s of rewrite: the writes below overlap it
             Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
             var random = new Random(7);
@@ -119,6 +151,12 @@ public class PropagationTests
                 model[k]++;
                 var s = random.Next(members.Length);
                 await c.Cmd("SADD", $"s{s}", $"m{members[s]++}");
+                var f = random.Next(fresh.Length);
+                await c.Cmd("INCR", $"fresh{f}");
+                fresh[f]++;
+                var x = random.Next(streamLengths.Length);
+                await c.Cmd("XADD", $"x{x}", "*", "n", op.ToString(CultureInfo.InvariantCulture));
+                streamLengths[x]++;
             }
             Assert.Contains("aof_rewrite_in_progress:1", await c.Cmd("INFO", "persistence"), StringComparison.Ordinal);
             AofRewriter.SlowdownEveryForTests = 0;
@@ -135,6 +173,11 @@ public class PropagationTests
                 Assert.Equal($"${expected.Length}\r\n{expected}\r\n", await c.Cmd("GET", $"n{i}"));
             }
             for (var i = 0; i < members.Length; i++) Assert.Equal($":{members[i]}\r\n", await c.Cmd("SCARD", $"s{i}"));
+            for (var i = 0; i < fresh.Length; i++)
+            {
+                Assert.Equal(fresh[i] == 0 ? "$-1\r\n" : $"${fresh[i].ToString(CultureInfo.InvariantCulture).Length}\r\n{fresh[i]}\r\n", await c.Cmd("GET", $"fresh{i}"));
+            }
+            for (var i = 0; i < streamLengths.Length; i++) Assert.Equal($":{streamLengths[i]}\r\n", await c.Cmd("XLEN", $"x{i}"));
         }
         Directory.Delete(dir, true);
     }

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""AOF benchmarks, StreamServer next to redis-server in the same run (issue #6's acceptance figures).
+
+  throughput: XADD -P 16 with redis-benchmark against ours in memory, ours with appendonly yes, and redis-server with
+              appendonly yes and the same appendfsync (each in its own temp dir); prints ops/s and the ratios.
+  rewrite:    per server in turn: fills a keyspace of --keys keys (pipelined through redis-cli --pipe), then runs
+              BGREWRITEAOF while a probe client issues SETs one at a time and records each latency (and
+              redis-benchmark adds write load); prints p50/p99/max during the rewrite, the rewrite's duration and
+              the AOF size before and after. Redis runs with aof-use-rdb-preamble no, as our files are RESP only.
+
+  python3 benchmarks/load/aof.py throughput --aof everysec|always [--requests 200000] [--clients 50]
+  python3 benchmarks/load/aof.py rewrite [--keys 5000000]
+
+Only 127.0.0.1 is targeted; servers and temp dirs are removed at the end.
+"""
+import argparse, os, shutil, socket, subprocess, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import ROOT, free_port, run_benchmark, wait_ping  # noqa: E402
+
+OURS_DLL = os.path.join(ROOT, "src/StreamServer/bin/Release/net10.0/streamserver.dll")
+
+
+def start_ours(port, work, aof=None):
+    args = ["dotnet", OURS_DLL, "--port", str(port), "--bind", "127.0.0.1", "--dir", work, "--loglevel", "warning"]
+    if aof:
+        args += ["--appendonly", "yes", "--appendfsync", aof]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_redis(port, work, aof=None):
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", work]
+    args += ["--appendonly", "yes", "--appendfsync", aof, "--aof-use-rdb-preamble", "no"] if aof else ["--appendonly", "no"]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(procs):
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except Exception:
+            proc.kill()
+
+
+def build():
+    subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", os.path.join(ROOT, "src/StreamServer")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def info(port, section="persistence"):
+    out = subprocess.run(["redis-cli", "-p", str(port), "info", section], capture_output=True, text=True).stdout
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+
+
+def dir_size(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def throughput(a):
+    build()
+    work = tempfile.mkdtemp(prefix="ss-aof-")
+    servers = []
+    try:
+        for label, start, aof in (("ours in memory", start_ours, None), (f"ours appendfsync {a.aof}", start_ours, a.aof),
+                                  ("redis in memory", start_redis, None), (f"redis appendfsync {a.aof}", start_redis, a.aof)):
+            d = os.path.join(work, str(len(servers)))
+            os.makedirs(d)
+            port = free_port()
+            servers.append((label, port, start(port, d, aof)))
+        for _, port, _ in servers:
+            wait_ping(port)
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; redis-benchmark -n {a.requests} -c {a.clients} -P 16 XADD s * f1 v1")
+        print("| server | XADD ops/s |")
+        print("|---|---:|")
+        rps = {}
+        for label, port, _ in servers:
+            rps[label] = run_benchmark(port, "xadd", a.requests, a.clients, 16)
+            print(f"| {label} | {rps[label]:,.0f} |")
+            sys.stdout.flush()
+        ours_aof, ours_mem = rps[f"ours appendfsync {a.aof}"], rps["ours in memory"]
+        redis_aof = rps[f"redis appendfsync {a.aof}"]
+        print()
+        print(f"ours {a.aof} / ours in memory: {ours_aof / ours_mem:.2f} (target for everysec: >= 0.9)")
+        print(f"ours {a.aof} / redis {a.aof}: {ours_aof / redis_aof:.2f} (target for always: >= 1.0)")
+    finally:
+        stop([p for _, _, p in servers])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fill(port, keys):
+    """SET key:<n> <8-byte value> for n < keys, pipelined through redis-cli --pipe."""
+    pipe = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    chunk = 100_000
+    for start in range(0, keys, chunk):
+        parts = []
+        for n in range(start, min(keys, start + chunk)):
+            k = b"key:%d" % n
+            parts.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$8\r\nvalue%03d\r\n" % (len(k), k, n % 1000))
+        pipe.stdin.write(b"".join(parts))
+    pipe.stdin.close()
+    pipe.wait()
+
+
+class Probe(threading.Thread):
+    """One client issuing SET probe:<i> one at a time; records (start time, latency) of each."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.samples, self.running = port, [], True
+
+    def run(self):
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        i = 0
+        while self.running:
+            key = b"probe:%d" % (i % 1000)
+            msg = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key)
+            t0 = time.perf_counter()
+            s.sendall(msg)
+            reply = b""
+            while not reply.endswith(b"\r\n"):
+                reply += s.recv(64)
+            self.samples.append((t0, time.perf_counter() - t0))
+            i += 1
+        s.close()
+
+
+def rewrite_once(label, start, keys):
+    work = tempfile.mkdtemp(prefix="ss-aofrw-")
+    port = free_port()
+    proc = start(port, work, "everysec")
+    load = None
+    try:
+        wait_ping(port)
+        t0 = time.time()
+        fill(port, keys)
+        filled = time.time() - t0
+        dbsize = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip()
+        while info(port).get("aof_rewrite_in_progress") != "0":  # an automatic rewrite the fill triggered
+            time.sleep(0.2)
+        time.sleep(1.5)  # let everysec catch up
+        before = dir_size(work)
+        probe = Probe(port)
+        probe.start()
+        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "4", "-n", "100000000", "-r", "100000", "-q",
+                                 "-t", "set"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        started = time.perf_counter()
+        reply = subprocess.run(["redis-cli", "-p", str(port), "bgrewriteaof"], capture_output=True, text=True).stdout.strip()
+        if "started" not in reply:
+            raise SystemExit(f"{label}: BGREWRITEAOF answered {reply}")
+        while True:
+            time.sleep(0.05)
+            i = info(port)
+            if i.get("aof_rewrite_in_progress") == "0" and i.get("aof_rewrite_scheduled") == "0":
+                break
+        finished = time.perf_counter()
+        time.sleep(0.5)
+        probe.running = False
+        probe.join()
+        load.terminate()
+        load.wait()
+        load = None
+        after = dir_size(work)
+        during = sorted(l for t, l in probe.samples if started <= t <= finished)
+        baseline = sorted(l for t, l in probe.samples if t < started)
+
+        def pct(xs, q):
+            return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else 0.0
+
+        print(f"| {label} | {dbsize} | {filled:.0f} s | {finished - started:.1f} s | {len(during)} | {pct(baseline, 0.99):.2f} | "
+              f"{pct(during, 0.5):.2f} | {pct(during, 0.99):.2f} | {(during[-1] * 1000 if during else 0):.1f} | "
+              f"{before / 1e6:.0f} MB | {after / 1e6:.0f} MB |")
+        sys.stdout.flush()
+    finally:
+        if load:
+            load.kill()
+        stop([proc])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def rewrite(a):
+    build()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; {a.keys:,} keys, appendfsync everysec; probe: one client, "
+          "SET one at a time; load: redis-benchmark -c 4 -t set -r 100000")
+    print("| server | keys | fill | rewrite | probe SETs during | p99 before ms | p50 during ms | p99 during ms | max during ms | AOF before | AOF after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rewrite_once("ours", start_ours, a.keys)
+    rewrite_once("redis 7.0", start_redis, a.keys)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("throughput")
+    t.add_argument("--aof", choices=["everysec", "always"], required=True)
+    t.add_argument("--requests", type=int, default=200000)
+    t.add_argument("--clients", type=int, default=50)
+    r = sub.add_parser("rewrite")
+    r.add_argument("--keys", type=int, default=5_000_000)
+    a = ap.parse_args()
+    throughput(a) if a.what == "throughput" else rewrite(a)
+
+
+if __name__ == "__main__":
+    main()
