@@ -90,7 +90,7 @@ interactive() {
 if command -v tmux >/dev/null; then
   reset
   a=$(interactive "$ours_port")
-  b=$(interactive "$redis_port" | sed 's/"7[.]0[.][0-9]*"/"7.4.0"/')
+  b=$(interactive "$redis_port" | sed 's/"7[.]0[.][0-9]*"/"8.10.0"/')
   if [ "$a" == "$b" ] && [ -n "$a" ]; then passed=$((passed + 1)); else
     failed=$((failed + 1)); echo "FAIL: interactive redis-cli"; diff <(echo "$a") <(echo "$b"); fi
 else

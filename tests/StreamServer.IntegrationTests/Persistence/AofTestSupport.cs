@@ -136,21 +136,33 @@ internal static class AofTestSupport
     /// </summary>
     public static async Task<ChildServer> StartServerAsync(string dir, string fsync = "always")
     {
-        var port = FreePort();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
-            "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
+        // FreePort's port is free when probed, but another test's server (tests run in parallel) can take it before
+        // the child binds it; then the child exits and the port answers for someone else. So the server that
+        // answers must be the child (INFO's process_id), else try another port.
+        for (var attempt = 1; ; attempt++)
         {
-            psi.ArgumentList.Add(a);
+            var port = FreePort();
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { ServerDll(), "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir,
+                "--appendonly", "yes", "--appendfsync", fsync, "--loglevel", "warning" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            var p = Process.Start(psi)!;
+            p.OutputDataReceived += (_, _) => { };
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            var server = new ChildServer(p, port);
+            await WaitForPort(port, TimeSpan.FromSeconds(20));
+            await using (var c = await Connect(port))
+            {
+                var info = await c.Cmd("INFO", "server");
+                if (!p.HasExited && info.Contains($"process_id:{p.Id}\r\n", StringComparison.Ordinal)) return server;
+            }
+            server.Dispose();
+            if (attempt == 5) throw new InvalidOperationException($"the child server did not come up on a port of its own in {attempt} attempts");
         }
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        var server = new ChildServer(p, port);
-        await WaitForPort(port, TimeSpan.FromSeconds(20));
-        return server;
     }
 
     /// <summary>An integer from the environment (test knobs such as cycle counts), or <paramref name="fallback"/>.</summary>
