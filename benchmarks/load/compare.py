@@ -223,7 +223,8 @@ def main():
     ap.add_argument("--wake", type=int, default=0, help="also measure XREAD BLOCK wake-up latency over N rounds")
     ap.add_argument("--group-loop", type=int, default=0, help="also run the consumer-group loop over N entries (1 and 8 in flight)")
     ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
-    ap.add_argument("--warmup", type=int, default=100000, help="unmeasured requests per workload before measuring (0: none)")
+    ap.add_argument("--warmup", type=int, default=300000,
+                    help="unmeasured requests per workload before measuring (0: none); our JIT needs seconds of a workload to finish tiering")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="ss-load-")
