@@ -222,21 +222,7 @@ public static class ServerCommands
     private static void Wait(CommandContext ctx)
     {
         if (!ctx.TryGetLong(1, out var numReplicas)) return;
-        if (!CommandContext.TryParseLong(ctx.Arg(2), out var timeout))
-        {
-            ctx.Error(Errors.TimeoutNotInteger);
-            return;
-        }
-        if (timeout < 0)
-        {
-            ctx.Error(Errors.TimeoutNegative);
-            return;
-        }
-        if (timeout > long.MaxValue - ctx.NowMs)
-        {
-            ctx.Error(Errors.TimeoutOutOfRange);
-            return;
-        }
+        if (!ctx.TryGetTimeoutMs(2, out var timeout)) return;
         // No replicas: asking for any waits out the timeout (forever for 0) and answers 0, as Redis; not inside MULTI.
         if (numReplicas <= 0 || ctx.InExec)
         {

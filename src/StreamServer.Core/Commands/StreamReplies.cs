@@ -245,9 +245,7 @@ public static class StreamReplies
             if (ctx.ArgIs(i, "BLOCK"u8) && moreArgs > 0)
             {
                 i++;
-                if (!CommandContext.TryParseLong(ctx.Arg(i), out var ms)) { ctx.Error(Errors.TimeoutNotInteger); return false; }
-                if (ms < 0) { ctx.Error(Errors.TimeoutNegative); return false; }
-                if (ms > 0 && ms > long.MaxValue - ctx.NowMs) { ctx.Error(Errors.TimeoutOutOfRange); return false; }
+                if (!ctx.TryGetTimeoutMs(i, out var ms)) return false;
                 args.BlockMs = ms;
             }
             else if (ctx.ArgIs(i, "COUNT"u8) && moreArgs > 0)

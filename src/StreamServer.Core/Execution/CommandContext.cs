@@ -133,6 +133,19 @@ public sealed class CommandContext
         return false;
     }
 
+    /// <summary>
+    /// A blocking timeout in milliseconds as Redis's getTimeoutFromObjectOrReply (BLOCK, WAIT, WAITAOF): an integer,
+    /// not negative, and one that does not overflow when added to now; writes Redis's error otherwise.
+    /// </summary>
+    public bool TryGetTimeoutMs(int index, out long ms)
+    {
+        if (!TryParseLong(Arg(index), out ms)) Error(Errors.TimeoutNotInteger);
+        else if (ms < 0) Error(Errors.TimeoutNegative);
+        else if (ms > long.MaxValue - NowMs) Error(Errors.TimeoutOutOfRange);
+        else return true;
+        return false;
+    }
+
     /// <summary>Redis's string2ll (strict: no spaces, no '+', no leading zeros).</summary>
     public static bool TryParseLong(ReadOnlySpan<byte> text, out long value) => RespRequestReader.TryParseInt64(text, out value);
 

@@ -57,21 +57,7 @@ public static class AofCommands
             ctx.Error(Errors.NotPositive);
             return;
         }
-        if (!CommandContext.TryParseLong(ctx.Arg(3), out var timeout))
-        {
-            ctx.Error(Errors.TimeoutNotInteger);
-            return;
-        }
-        if (timeout < 0)
-        {
-            ctx.Error(Errors.TimeoutNegative);
-            return;
-        }
-        if (timeout > long.MaxValue - ctx.NowMs)
-        {
-            ctx.Error(Errors.TimeoutOutOfRange);
-            return;
-        }
+        if (!ctx.TryGetTimeoutMs(3, out var timeout)) return;
         var aof = AofManager.For(ctx.Server);
         if (numLocal > 0 && aof?.Writer is null)
         {
