@@ -30,6 +30,9 @@ public sealed class Dispatcher : IDisposable
     private int _wakeRequests;
     private volatile bool _stopping;
 
+    /// <summary>Set once the dispatcher thread runs; before that (AOF loading, benchmarks) nothing runs inline.</summary>
+    private volatile bool _started;
+
     /// <summary>Held while commands run, on whichever thread runs them.</summary>
     private readonly Lock _runLock = new();
 
@@ -126,8 +129,6 @@ public sealed class Dispatcher : IDisposable
         if (Volatile.Read(ref _running) == 1) return; // the running thread drains the queue or wakes the dispatcher
         if (Volatile.Read(ref _sleeping) == 1) _wake.Set();
     }
-
-    private bool _started;
 
     public void Start()
     {
@@ -340,7 +341,7 @@ public sealed class Dispatcher : IDisposable
 
     /// <summary>
     /// Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.
-    /// Returns true when the AOF holds the batch's completion until its fsync (appendfsync always, WAITAOF).
+    /// Returns true when the AOF holds the batch's completion until its fsync (appendfsync always).
     /// </summary>
     private bool ContinueBatch(ClientSession client)
     {
@@ -365,7 +366,7 @@ public sealed class Dispatcher : IDisposable
             client.CloseRequested = true;
             client.Transport.CloseAfterReply();
         }
-        // appendfsync always / WAITAOF: the AOF writer completes the batch once its fsync covers the client's writes.
+        // appendfsync always: the AOF writer completes the batch once its fsync covers the client's writes.
         if (Observer is { } observer && observer.DeferCompletion(client)) return true;
         client.CompleteBatch();
         return false;

@@ -10,8 +10,8 @@ namespace StreamServer.Persistence;
 /// The AOF's lifetime (Redis's aof.c outside the file format): load at start-up, the writer while appendonly is on,
 /// rewrites (BGREWRITEAOF, automatic by growth, and the base written when appendonly is turned on), INFO figures,
 /// and the dispatcher hooks: propagation after each command, MISCONF refusal after a write error, and holding a
-/// batch's completion until the fsync that covers it (appendfsync always, WAITAOF).
-/// Everything here runs on the dispatcher thread unless it says otherwise.
+/// batch's completion until the fsync that covers it (appendfsync always; WAITAOF is a blocked client).
+/// Everything here runs under the dispatcher's run lock unless it says otherwise.
 /// </summary>
 public sealed class AofManager : ICommandObserver
 {
