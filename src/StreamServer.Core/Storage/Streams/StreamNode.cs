@@ -12,8 +12,11 @@ namespace StreamServer.Storage.Streams;
 /// entry    flags (1 byte: deleted, same-fields)
 ///          varint ms delta | varint seq (delta from the master seq when the ms delta is 0, else the seq)
 ///          [varint field count]                  (omitted with same-fields)
-///          per pair: [varint length, field]      (omitted with same-fields)
-///                    varint length, value
+///          per pair: [item: field]               (omitted with same-fields)
+///                    item: value
+///          item = varint (length &lt;&lt; 1) then the bytes, or varint (n &lt;&lt; 1 | 1) for a string that is a
+///                 canonical non-negative integer n (no leading zeros; as listpack stores integers, "1234" takes
+///                 2 bytes instead of 5). Master field names are plain varint length + bytes.
 ///          back-length: the entry's length so far, readable from its last byte backwards
 /// </code>
 /// The array may have spare capacity past "used bytes" while the node is the stream's tail.
@@ -161,8 +164,7 @@ internal static class StreamNode
         for (var i = 0; i < fieldsAndValues.Length; i++)
         {
             if (sameFields && (i & 1) == 0) continue;
-            var length = fieldsAndValues[i].Length;
-            body += Varint.Size((ulong)length) + length;
+            body += ItemSize(fieldsAndValues[i].Span);
         }
         return body + Varint.Size((ulong)body);
     }
@@ -197,9 +199,7 @@ internal static class StreamNode
         {
             if (sameFields && (i & 1) == 0) continue;
             var item = fieldsAndValues[i].Span;
-            p += Varint.Write(node.AsSpan(p), (ulong)item.Length);
-            item.CopyTo(node.AsSpan(p));
-            p += item.Length;
+            p += WriteItem(node.AsSpan(p), item);
             listpack += ListpackSize.OfString(item);
         }
         p += Varint.WriteBack(node.AsSpan(p), p - start);
@@ -224,11 +224,7 @@ internal static class StreamNode
     {
         var p = payload;
         var items = (flags & FlagSameFields) != 0 ? fieldCount : fieldCount * 2;
-        for (var i = 0; i < items; i++)
-        {
-            var length = Varint.ReadInt32(node, ref p);
-            p += length;
-        }
+        for (var i = 0; i < items; i++) SkipItem(node, ref p);
         return p + Varint.Size((ulong)(p - start));
     }
 
@@ -258,4 +254,62 @@ internal static class StreamNode
 
     /// <summary>Moves <paramref name="count"/> entries from the live to the deleted count.</summary>
     public static void CountDeleted(Span<byte> node, int count) => SetCounts(node, Live(node) - count, Deleted(node) + count);
+
+    // ---- items: a field or value inside an entry ------------------------------------------------------------
+
+    /// <summary>Largest integer stored as a number: its header (n &lt;&lt; 1 | 1) must fit in 64 bits.</summary>
+    private const ulong MaxInlineInteger = long.MaxValue;
+
+    /// <summary>The bytes <see cref="WriteItem"/> takes for <paramref name="item"/>.</summary>
+    public static int ItemSize(ReadOnlySpan<byte> item)
+        => TryParseCanonical(item, out var n) ? Varint.Size(n << 1 | 1) : Varint.Size((ulong)item.Length << 1) + item.Length;
+
+    public static int WriteItem(Span<byte> destination, ReadOnlySpan<byte> item)
+    {
+        if (TryParseCanonical(item, out var n)) return Varint.Write(destination, n << 1 | 1);
+        var p = Varint.Write(destination, (ulong)item.Length << 1);
+        item.CopyTo(destination[p..]);
+        return p + item.Length;
+    }
+
+    public static void SkipItem(ReadOnlySpan<byte> node, ref int position)
+    {
+        var header = Varint.Read(node, ref position);
+        if ((header & 1) == 0) position += (int)(header >> 1);
+    }
+
+    /// <summary>
+    /// Reads the item at <paramref name="position"/>: a slice of the node, or for an integer its decimal digits
+    /// written into <paramref name="digits"/> (20 bytes at least), which the returned span then points into.
+    /// </summary>
+    public static ReadOnlySpan<byte> ReadItem(ReadOnlySpan<byte> node, scoped ref int position, Span<byte> digits)
+    {
+        var header = Varint.Read(node, ref position);
+        if ((header & 1) != 0)
+        {
+            System.Buffers.Text.Utf8Formatter.TryFormat(header >> 1, digits, out var written);
+            return digits[..written];
+        }
+        var length = (int)(header >> 1);
+        var item = node.Slice(position, length);
+        position += length;
+        return item;
+    }
+
+    /// <summary>
+    /// A canonical non-negative decimal integer (digits only, no leading zero unless it is "0", at most
+    /// <see cref="MaxInlineInteger"/>): formatting the number gives back exactly the same bytes.
+    /// </summary>
+    internal static bool TryParseCanonical(ReadOnlySpan<byte> s, out ulong value)
+    {
+        value = 0;
+        if (s.Length is 0 or > 19 || (s[0] == '0' && s.Length > 1)) return false;
+        foreach (var c in s)
+        {
+            var d = (uint)(c - '0');
+            if (d > 9) return false;
+            value = value * 10 + d; // 19 digits fit in a ulong
+        }
+        return value <= MaxInlineInteger;
+    }
 }
