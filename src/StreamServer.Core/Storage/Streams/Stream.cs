@@ -161,18 +161,23 @@ public sealed class Stream : RedisObject
             _tailKey = lastKey;
         }
 
+        byte[]? unreferenced = null;
         if (_tail is not null && IsFull(_tail, rawLength))
         {
             var sealedNode = _tail;
             _arrayBytes += StreamNode.Seal(ref sealedNode);
-            if (!ReferenceEquals(sealedNode, _tail)) _nodes.Set(_tailKey, sealedNode);
+            if (!ReferenceEquals(sealedNode, _tail))
+            {
+                _nodes.Set(_tailKey, sealedNode);
+                unreferenced = _tail; // the tree holds the exact copy now; the next tail reuses this array
+            }
             _tail = null;
         }
 
         if (_tail is null)
         {
             var expected = NodeMaxEntries > 0 ? NodeMaxEntries : 100;
-            _tail = StreamNode.Create(id, fieldsAndValues, expected);
+            _tail = StreamNode.Create(id, fieldsAndValues, expected, unreferenced);
             _tailKey = id;
             _nodes.TryAdd(id, _tail);
             _arrayBytes += _tail.Length + ArrayOverhead;

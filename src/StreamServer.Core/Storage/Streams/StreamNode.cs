@@ -80,8 +80,12 @@ internal static class StreamNode
         return total;
     }
 
-    /// <summary>A new node whose master entry takes the fields of its first entry, <paramref name="id"/>.</summary>
-    public static byte[] Create(StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, int expectedEntries)
+    /// <summary>
+    /// A new node whose master entry takes the fields of its first entry, <paramref name="id"/>. <paramref name="reuse"/>
+    /// (the array of the node just sealed, no longer referenced) is cleared and used when it is large enough, so a
+    /// stream that fills node after node leaves no garbage behind: only the sealed copies are allocated.
+    /// </summary>
+    public static byte[] Create(StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, int expectedEntries, byte[]? reuse = null)
     {
         var pairs = fieldsAndValues.Length / 2;
         var masterSize = Varint.Size((ulong)pairs);
@@ -97,7 +101,16 @@ internal static class StreamNode
         var exact = HeaderSize + masterSize + entrySize;
         // Room for the entries expected to follow, so a filling tail rarely reallocates; sealing trims it.
         var capacity = (int)Math.Min(Math.Max(exact, HeaderSize + masterSize + (long)entrySize * expectedEntries), Math.Max(exact, 4096));
-        var node = new byte[capacity];
+        byte[] node;
+        if (reuse is not null && reuse.Length >= exact && reuse.Length <= Math.Max(capacity, 4096))
+        {
+            Array.Clear(reuse, 0, Math.Min(Used(reuse), reuse.Length));
+            node = reuse;
+        }
+        else
+        {
+            node = new byte[capacity];
+        }
 
         var p = HeaderSize;
         p += Varint.Write(node.AsSpan(p), (ulong)pairs);
@@ -147,13 +160,18 @@ internal static class StreamNode
         return grownBy;
     }
 
-    /// <summary>Drops spare capacity once the node stops being the tail; returns the change in the array's length.</summary>
+    /// <summary>
+    /// Drops spare capacity once the node stops being the tail: <paramref name="node"/> becomes an exact copy (the
+    /// caller may reuse the old array, see <see cref="Create"/>); returns the change in the array's length.
+    /// </summary>
     public static int Seal(ref byte[] node)
     {
         var used = Used(node);
         if (node.Length - used <= 8) return 0;
         var before = node.Length;
-        Array.Resize(ref node, used);
+        var exact = new byte[used];
+        node.AsSpan(0, used).CopyTo(exact);
+        node = exact;
         return used - before;
     }
 
