@@ -65,6 +65,28 @@ public class StreamNodeTests
         Assert.Equal(new Entry(Id(2, 0), [item, item]), ReadAll(s.ReverseRange(StreamId.Min, StreamId.Max))[0]);
     }
 
+    /// <summary>The ms delta shares its varint with the flags: a jump past 2^62 - 1 ms starts a new node.</summary>
+    [Fact]
+    public void HugeMsJump_StartsANewNode_AndRoundTrips()
+    {
+        var s = new Stream();
+        s.Add(Id(1, 0), "f", "a");
+        s.Add(Id(1 + StreamNode.MaxMsDelta, 5), "f", "b");       // the largest delta that fits: same node
+        s.Add(Id(ulong.MaxValue, ulong.MaxValue), "f", "c");     // further than that from the master: new node
+        Assert.Equal(2, s.NodeCount);
+        Assert.Equal(
+            new[]
+            {
+                new Entry(Id(1, 0), ["f", "a"]),
+                new Entry(Id(1 + StreamNode.MaxMsDelta, 5), ["f", "b"]),
+                new Entry(Id(ulong.MaxValue, ulong.MaxValue), ["f", "c"]),
+            },
+            s.All());
+        Assert.True(s.Delete(Id(1 + StreamNode.MaxMsDelta, 5)));  // the deleted flag lives in the same varint
+        Assert.Equal([Id(1, 0), Id(ulong.MaxValue, ulong.MaxValue)], s.All().Select(e => e.Id));
+        Assert.Equal(Id(ulong.MaxValue, ulong.MaxValue), ReadAll(s.ReverseRange(StreamId.Min, StreamId.Max))[0].Id);
+    }
+
     [Fact]
     public void IntegerValues_TakeLessThanTheirDigits()
     {

@@ -162,7 +162,7 @@ public sealed class Stream : RedisObject
         }
 
         byte[]? unreferenced = null;
-        if (_tail is not null && IsFull(_tail, rawLength))
+        if (_tail is not null && IsFull(_tail, id, rawLength))
         {
             var sealedNode = _tail;
             _arrayBytes += StreamNode.Seal(ref sealedNode);
@@ -201,9 +201,13 @@ public sealed class Stream : RedisObject
         return StreamAddStatus.Ok;
     }
 
-    /// <summary>Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included).</summary>
-    private bool IsFull(byte[] tail, long rawLength)
+    /// <summary>
+    /// Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included);
+    /// and ours: an id too far from the master id for the packed delta.
+    /// </summary>
+    private bool IsFull(byte[] tail, StreamId id, long rawLength)
     {
+        if (id.Ms - _tailKey.Ms > StreamNode.MaxMsDelta) return true;
         long maxBytes = NodeMaxBytes;
         if (maxBytes <= 0 || maxBytes > ListpackMaxSize) maxBytes = ListpackMaxSize;
         if (StreamNode.ListpackBytes(tail) + rawLength >= maxBytes) return true;

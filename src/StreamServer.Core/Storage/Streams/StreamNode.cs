@@ -9,8 +9,10 @@ namespace StreamServer.Storage.Streams;
 /// <code>
 /// header   [0..4) used bytes | [4..8) live count | [8..12) deleted count | [12..16) Redis listpack size
 /// master   varint field count, then per field: varint length, bytes   (the node's first entry's fields)
-/// entry    flags (1 byte: deleted, same-fields)
-///          varint ms delta | varint seq (delta from the master seq when the ms delta is 0, else the seq)
+/// entry    varint (ms delta &lt;&lt; 2 | flags), flags: 1 deleted, 2 same-fields (the low bits of the first byte, so
+///          marking an entry deleted changes that byte in place); an entry whose ms delta needs more than 62 bits
+///          starts a new node (see <see cref="MaxMsDelta"/>)
+///          varint seq (delta from the master seq when the ms delta is 0, else the seq)
 ///          [varint field count]                  (omitted with same-fields)
 ///          per pair: [item: field]               (omitted with same-fields)
 ///                    item: value
@@ -26,6 +28,9 @@ internal static class StreamNode
     public const int HeaderSize = 16;
     public const byte FlagDeleted = 1;
     public const byte FlagSameFields = 2;
+
+    /// <summary>The largest ms delta from the master id an entry can store (the two low bits hold the flags).</summary>
+    public const ulong MaxMsDelta = (1UL << 62) - 1;
 
     private const int UsedOffset = 0;
     private const int LiveOffset = 4;
@@ -177,7 +182,7 @@ internal static class StreamNode
 
     private static int EntrySize(StreamId masterId, StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, bool sameFields)
     {
-        var body = 1 + IdSize(masterId, id);
+        var body = IdSize(masterId, id);
         if (!sameFields) body += Varint.Size((ulong)(fieldsAndValues.Length / 2));
         for (var i = 0; i < fieldsAndValues.Length; i++)
         {
@@ -190,7 +195,7 @@ internal static class StreamNode
     private static int IdSize(StreamId masterId, StreamId id)
     {
         var msDelta = id.Ms - masterId.Ms;
-        return Varint.Size(msDelta) + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
+        return Varint.Size(msDelta << 2 | 3) + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
     }
 
     private static void WriteEntry(byte[] node, StreamId masterId, StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, bool sameFields)
@@ -198,9 +203,8 @@ internal static class StreamNode
         var start = Used(node);
         var p = start;
         var pairs = fieldsAndValues.Length / 2;
-        node[p++] = sameFields ? FlagSameFields : (byte)0;
         var msDelta = id.Ms - masterId.Ms;
-        p += Varint.Write(node.AsSpan(p), msDelta);
+        p += Varint.Write(node.AsSpan(p), msDelta << 2 | (sameFields ? FlagSameFields : 0u));
         p += Varint.Write(node.AsSpan(p), msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
 
         // Redis's listpack for the same entry: flags, ms-diff, seq-diff, [num-fields, fields], values, lp-count.
@@ -229,8 +233,9 @@ internal static class StreamNode
     public static void ReadHeader(ReadOnlySpan<byte> node, int start, StreamId masterId, out byte flags, out StreamId id, out int fieldCount, out int payload)
     {
         var p = start;
-        flags = node[p++];
-        var msDelta = Varint.Read(node, ref p);
+        var first = Varint.Read(node, ref p);
+        flags = (byte)(first & 3);
+        var msDelta = first >> 2;
         var seq = Varint.Read(node, ref p);
         id = msDelta == 0 ? new StreamId(masterId.Ms, masterId.Seq + seq) : new StreamId(masterId.Ms + msDelta, seq);
         fieldCount = (flags & FlagSameFields) != 0 ? MasterFieldCount(node) : Varint.ReadInt32(node, ref p);
