@@ -160,7 +160,7 @@ public class StreamDeleteTrimTests
         Assert.Equal(0, s.EstimatedBytes);
         for (ulong i = 1; i <= 1000; i++) s.Add(Id(i, 0), "user", "1234", "amount", "42");
         var full = s.EstimatedBytes;
-        Assert.InRange(full, 10 * 1000, 20 * 1000);
+        Assert.InRange(full, 6 * 1000, 20 * 1000); // about 8 B an entry: the values are stored as integers
         s.TrimByMaxLen(0, approximate: false, limit: 0);
         Assert.Equal(0, s.EstimatedBytes);
     }

@@ -30,6 +30,76 @@ public class StreamNodeTests
         Assert.Equal(5, s.Length);
     }
 
+    /// <summary>Only canonical non-negative integers are stored as numbers; every other string keeps its exact bytes.</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("7")]
+    [InlineData("1234")]
+    [InlineData("9223372036854775807")]   // long.MaxValue: the largest stored as a number
+    [InlineData("9223372036854775808")]   // one more: stored as a string
+    [InlineData("18446744073709551615")]
+    [InlineData("99999999999999999999")]
+    [InlineData("00")]
+    [InlineData("01")]
+    [InlineData("-1")]
+    [InlineData("-0")]
+    [InlineData("+1")]
+    [InlineData(" 1")]
+    [InlineData("1 ")]
+    [InlineData("1.0")]
+    [InlineData("")]
+    public void IntegerLookingItems_RoundTripExactly(string item)
+    {
+        var s = new Stream();
+        s.Add(Id(1, 0), "f", item, item, "v");              // master entry: the field name is the item
+        s.Add(Id(1, 1), "f", item, item, item);             // same fields, value as the item
+        s.Add(Id(2, 0), item, item);                        // own fields
+        Assert.Equal(
+            new[]
+            {
+                new Entry(Id(1, 0), ["f", item, item, "v"]),
+                new Entry(Id(1, 1), ["f", item, item, item]),
+                new Entry(Id(2, 0), [item, item]),
+            },
+            s.All());
+        Assert.Equal(new Entry(Id(2, 0), [item, item]), ReadAll(s.ReverseRange(StreamId.Min, StreamId.Max))[0]);
+    }
+
+    /// <summary>The ms delta shares its varint with the flags: a jump past 2^62 - 1 ms starts a new node.</summary>
+    [Fact]
+    public void HugeMsJump_StartsANewNode_AndRoundTrips()
+    {
+        var s = new Stream();
+        s.Add(Id(1, 0), "f", "a");
+        s.Add(Id(1 + StreamNode.MaxMsDelta, 5), "f", "b");       // the largest delta that fits: same node
+        s.Add(Id(ulong.MaxValue, ulong.MaxValue), "f", "c");     // further than that from the master: new node
+        Assert.Equal(2, s.NodeCount);
+        Assert.Equal(
+            new[]
+            {
+                new Entry(Id(1, 0), ["f", "a"]),
+                new Entry(Id(1 + StreamNode.MaxMsDelta, 5), ["f", "b"]),
+                new Entry(Id(ulong.MaxValue, ulong.MaxValue), ["f", "c"]),
+            },
+            s.All());
+        Assert.True(s.Delete(Id(1 + StreamNode.MaxMsDelta, 5)));  // the deleted flag lives in the same varint
+        Assert.Equal([Id(1, 0), Id(ulong.MaxValue, ulong.MaxValue)], s.All().Select(e => e.Id));
+        Assert.Equal(Id(ulong.MaxValue, ulong.MaxValue), ReadAll(s.ReverseRange(StreamId.Min, StreamId.Max))[0].Id);
+    }
+
+    [Fact]
+    public void IntegerValues_TakeLessThanTheirDigits()
+    {
+        var digits = new Stream();
+        var text = new Stream();
+        for (ulong i = 1; i <= 100; i++)
+        {
+            digits.Add(Id(i, 0), "user", "1234", "amount", "42");
+            text.Add(Id(i, 0), "user", "abcd", "amount", "xy");
+        }
+        Assert.True(digits.EstimatedBytes < text.EstimatedBytes - 100 * 2, $"{digits.EstimatedBytes} vs {text.EstimatedBytes}");
+    }
+
     [Fact]
     public void Append_BinaryEmptyAndDuplicateFields_RoundTrip()
     {

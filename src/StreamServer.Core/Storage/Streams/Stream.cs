@@ -161,18 +161,23 @@ public sealed class Stream : RedisObject
             _tailKey = lastKey;
         }
 
-        if (_tail is not null && IsFull(_tail, rawLength))
+        byte[]? unreferenced = null;
+        if (_tail is not null && IsFull(_tail, id, rawLength))
         {
             var sealedNode = _tail;
             _arrayBytes += StreamNode.Seal(ref sealedNode);
-            if (!ReferenceEquals(sealedNode, _tail)) _nodes.Set(_tailKey, sealedNode);
+            if (!ReferenceEquals(sealedNode, _tail))
+            {
+                _nodes.Set(_tailKey, sealedNode);
+                unreferenced = _tail; // the tree holds the exact copy now; the next tail reuses this array
+            }
             _tail = null;
         }
 
         if (_tail is null)
         {
             var expected = NodeMaxEntries > 0 ? NodeMaxEntries : 100;
-            _tail = StreamNode.Create(id, fieldsAndValues, expected);
+            _tail = StreamNode.Create(id, fieldsAndValues, expected, unreferenced);
             _tailKey = id;
             _nodes.TryAdd(id, _tail);
             _arrayBytes += _tail.Length + ArrayOverhead;
@@ -196,9 +201,13 @@ public sealed class Stream : RedisObject
         return StreamAddStatus.Ok;
     }
 
-    /// <summary>Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included).</summary>
-    private bool IsFull(byte[] tail, long rawLength)
+    /// <summary>
+    /// Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included);
+    /// and ours: an id too far from the master id for the packed delta.
+    /// </summary>
+    private bool IsFull(byte[] tail, StreamId id, long rawLength)
     {
+        if (id.Ms - _tailKey.Ms > StreamNode.MaxMsDelta) return true;
         long maxBytes = NodeMaxBytes;
         if (maxBytes <= 0 || maxBytes > ListpackMaxSize) maxBytes = ListpackMaxSize;
         if (StreamNode.ListpackBytes(tail) + rawLength >= maxBytes) return true;

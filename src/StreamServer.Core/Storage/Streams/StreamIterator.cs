@@ -159,7 +159,7 @@ public struct StreamIterator
     }
 }
 
-/// <summary>One entry as the iterator sees it: id, field count, and its field/value pairs as slices of the node.</summary>
+/// <summary>One entry as the iterator sees it: id, field count, and its field/value pairs (slices of the node, or digits of an integer item).</summary>
 public readonly ref struct StreamEntry
 {
     private readonly ReadOnlySpan<byte> _node;
@@ -204,8 +204,19 @@ public ref struct StreamFieldEnumerator
         }
     }
 
+    /// <summary>
+    /// Where an item stored as an integer is written back as decimal digits (field in the first half, value in the
+    /// second): one buffer per thread, because commands (and the AOF rewrite) enumerate on several threads.
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? t_digits;
+
+    private static byte[] Digits => t_digits ??= new byte[40];
+
+    /// <summary>The field name; for a name stored as an integer, valid until the next <see cref="MoveNext"/> on this thread.</summary>
     public ReadOnlySpan<byte> Field { get; private set; }
 
+    /// <summary>The value; for a value stored as an integer, valid until the next <see cref="MoveNext"/> on this thread.</summary>
     public ReadOnlySpan<byte> Value { get; private set; }
 
     public readonly StreamFieldEnumerator GetEnumerator() => this;
@@ -225,18 +236,14 @@ public ref struct StreamFieldEnumerator
         }
         else
         {
-            var fieldLength = Varint.ReadInt32(_node, ref _position);
-            Field = _node.Slice(_position, fieldLength);
-            _position += fieldLength;
+            Field = StreamNode.ReadItem(_node, ref _position, Digits.AsSpan(0, 20));
         }
-        var valueLength = Varint.ReadInt32(_node, ref _position);
-        Value = _node.Slice(_position, valueLength);
-        _position += valueLength;
+        Value = StreamNode.ReadItem(_node, ref _position, Digits.AsSpan(20, 20));
         return true;
     }
 }
 
-/// <summary>A field and its value, both slices of a node.</summary>
+/// <summary>A field and its value (see <see cref="StreamFieldEnumerator.Value"/> for how long they stay valid).</summary>
 public readonly ref struct StreamFieldPair(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
 {
     public ReadOnlySpan<byte> Field { get; } = field;

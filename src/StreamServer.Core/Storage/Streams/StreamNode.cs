@@ -9,11 +9,16 @@ namespace StreamServer.Storage.Streams;
 /// <code>
 /// header   [0..4) used bytes | [4..8) live count | [8..12) deleted count | [12..16) Redis listpack size
 /// master   varint field count, then per field: varint length, bytes   (the node's first entry's fields)
-/// entry    flags (1 byte: deleted, same-fields)
-///          varint ms delta | varint seq (delta from the master seq when the ms delta is 0, else the seq)
+/// entry    varint (ms delta &lt;&lt; 2 | flags), flags: 1 deleted, 2 same-fields (the low bits of the first byte, so
+///          marking an entry deleted changes that byte in place); an entry whose ms delta needs more than 62 bits
+///          starts a new node (see <see cref="MaxMsDelta"/>)
+///          varint seq (delta from the master seq when the ms delta is 0, else the seq)
 ///          [varint field count]                  (omitted with same-fields)
-///          per pair: [varint length, field]      (omitted with same-fields)
-///                    varint length, value
+///          per pair: [item: field]               (omitted with same-fields)
+///                    item: value
+///          item = varint (length &lt;&lt; 1) then the bytes, or varint (n &lt;&lt; 1 | 1) for a string that is a
+///                 canonical non-negative integer n (no leading zeros; as listpack stores integers, "1234" takes
+///                 2 bytes instead of 5). Master field names are plain varint length + bytes.
 ///          back-length: the entry's length so far, readable from its last byte backwards
 /// </code>
 /// The array may have spare capacity past "used bytes" while the node is the stream's tail.
@@ -23,6 +28,9 @@ internal static class StreamNode
     public const int HeaderSize = 16;
     public const byte FlagDeleted = 1;
     public const byte FlagSameFields = 2;
+
+    /// <summary>The largest ms delta from the master id an entry can store (the two low bits hold the flags).</summary>
+    public const ulong MaxMsDelta = (1UL << 62) - 1;
 
     private const int UsedOffset = 0;
     private const int LiveOffset = 4;
@@ -77,8 +85,12 @@ internal static class StreamNode
         return total;
     }
 
-    /// <summary>A new node whose master entry takes the fields of its first entry, <paramref name="id"/>.</summary>
-    public static byte[] Create(StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, int expectedEntries)
+    /// <summary>
+    /// A new node whose master entry takes the fields of its first entry, <paramref name="id"/>. <paramref name="reuse"/>
+    /// (the array of the node just sealed, no longer referenced) is cleared and used when it is large enough, so a
+    /// stream that fills node after node leaves no garbage behind: only the sealed copies are allocated.
+    /// </summary>
+    public static byte[] Create(StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, int expectedEntries, byte[]? reuse = null)
     {
         var pairs = fieldsAndValues.Length / 2;
         var masterSize = Varint.Size((ulong)pairs);
@@ -94,7 +106,16 @@ internal static class StreamNode
         var exact = HeaderSize + masterSize + entrySize;
         // Room for the entries expected to follow, so a filling tail rarely reallocates; sealing trims it.
         var capacity = (int)Math.Min(Math.Max(exact, HeaderSize + masterSize + (long)entrySize * expectedEntries), Math.Max(exact, 4096));
-        var node = new byte[capacity];
+        byte[] node;
+        if (reuse is not null && reuse.Length >= exact && reuse.Length <= Math.Max(capacity, 4096))
+        {
+            Array.Clear(reuse, 0, Math.Min(Used(reuse), reuse.Length));
+            node = reuse;
+        }
+        else
+        {
+            node = new byte[capacity];
+        }
 
         var p = HeaderSize;
         p += Varint.Write(node.AsSpan(p), (ulong)pairs);
@@ -144,25 +165,29 @@ internal static class StreamNode
         return grownBy;
     }
 
-    /// <summary>Drops spare capacity once the node stops being the tail; returns the change in the array's length.</summary>
+    /// <summary>
+    /// Drops spare capacity once the node stops being the tail: <paramref name="node"/> becomes an exact copy (the
+    /// caller may reuse the old array, see <see cref="Create"/>); returns the change in the array's length.
+    /// </summary>
     public static int Seal(ref byte[] node)
     {
         var used = Used(node);
         if (node.Length - used <= 8) return 0;
         var before = node.Length;
-        Array.Resize(ref node, used);
+        var exact = new byte[used];
+        node.AsSpan(0, used).CopyTo(exact);
+        node = exact;
         return used - before;
     }
 
     private static int EntrySize(StreamId masterId, StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, bool sameFields)
     {
-        var body = 1 + IdSize(masterId, id);
+        var body = IdSize(masterId, id);
         if (!sameFields) body += Varint.Size((ulong)(fieldsAndValues.Length / 2));
         for (var i = 0; i < fieldsAndValues.Length; i++)
         {
             if (sameFields && (i & 1) == 0) continue;
-            var length = fieldsAndValues[i].Length;
-            body += Varint.Size((ulong)length) + length;
+            body += ItemSize(fieldsAndValues[i].Span);
         }
         return body + Varint.Size((ulong)body);
     }
@@ -170,7 +195,7 @@ internal static class StreamNode
     private static int IdSize(StreamId masterId, StreamId id)
     {
         var msDelta = id.Ms - masterId.Ms;
-        return Varint.Size(msDelta) + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
+        return Varint.Size(msDelta << 2 | 3) + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
     }
 
     private static void WriteEntry(byte[] node, StreamId masterId, StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, bool sameFields)
@@ -178,9 +203,8 @@ internal static class StreamNode
         var start = Used(node);
         var p = start;
         var pairs = fieldsAndValues.Length / 2;
-        node[p++] = sameFields ? FlagSameFields : (byte)0;
         var msDelta = id.Ms - masterId.Ms;
-        p += Varint.Write(node.AsSpan(p), msDelta);
+        p += Varint.Write(node.AsSpan(p), msDelta << 2 | (sameFields ? FlagSameFields : 0u));
         p += Varint.Write(node.AsSpan(p), msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
 
         // Redis's listpack for the same entry: flags, ms-diff, seq-diff, [num-fields, fields], values, lp-count.
@@ -197,9 +221,7 @@ internal static class StreamNode
         {
             if (sameFields && (i & 1) == 0) continue;
             var item = fieldsAndValues[i].Span;
-            p += Varint.Write(node.AsSpan(p), (ulong)item.Length);
-            item.CopyTo(node.AsSpan(p));
-            p += item.Length;
+            p += WriteItem(node.AsSpan(p), item);
             listpack += ListpackSize.OfString(item);
         }
         p += Varint.WriteBack(node.AsSpan(p), p - start);
@@ -211,8 +233,9 @@ internal static class StreamNode
     public static void ReadHeader(ReadOnlySpan<byte> node, int start, StreamId masterId, out byte flags, out StreamId id, out int fieldCount, out int payload)
     {
         var p = start;
-        flags = node[p++];
-        var msDelta = Varint.Read(node, ref p);
+        var first = Varint.Read(node, ref p);
+        flags = (byte)(first & 3);
+        var msDelta = first >> 2;
         var seq = Varint.Read(node, ref p);
         id = msDelta == 0 ? new StreamId(masterId.Ms, masterId.Seq + seq) : new StreamId(masterId.Ms + msDelta, seq);
         fieldCount = (flags & FlagSameFields) != 0 ? MasterFieldCount(node) : Varint.ReadInt32(node, ref p);
@@ -224,11 +247,7 @@ internal static class StreamNode
     {
         var p = payload;
         var items = (flags & FlagSameFields) != 0 ? fieldCount : fieldCount * 2;
-        for (var i = 0; i < items; i++)
-        {
-            var length = Varint.ReadInt32(node, ref p);
-            p += length;
-        }
+        for (var i = 0; i < items; i++) SkipItem(node, ref p);
         return p + Varint.Size((ulong)(p - start));
     }
 
@@ -258,4 +277,62 @@ internal static class StreamNode
 
     /// <summary>Moves <paramref name="count"/> entries from the live to the deleted count.</summary>
     public static void CountDeleted(Span<byte> node, int count) => SetCounts(node, Live(node) - count, Deleted(node) + count);
+
+    // ---- items: a field or value inside an entry ------------------------------------------------------------
+
+    /// <summary>Largest integer stored as a number: its header (n &lt;&lt; 1 | 1) must fit in 64 bits.</summary>
+    private const ulong MaxInlineInteger = long.MaxValue;
+
+    /// <summary>The bytes <see cref="WriteItem"/> takes for <paramref name="item"/>.</summary>
+    public static int ItemSize(ReadOnlySpan<byte> item)
+        => TryParseCanonical(item, out var n) ? Varint.Size(n << 1 | 1) : Varint.Size((ulong)item.Length << 1) + item.Length;
+
+    public static int WriteItem(Span<byte> destination, ReadOnlySpan<byte> item)
+    {
+        if (TryParseCanonical(item, out var n)) return Varint.Write(destination, n << 1 | 1);
+        var p = Varint.Write(destination, (ulong)item.Length << 1);
+        item.CopyTo(destination[p..]);
+        return p + item.Length;
+    }
+
+    public static void SkipItem(ReadOnlySpan<byte> node, ref int position)
+    {
+        var header = Varint.Read(node, ref position);
+        if ((header & 1) == 0) position += (int)(header >> 1);
+    }
+
+    /// <summary>
+    /// Reads the item at <paramref name="position"/>: a slice of the node, or for an integer its decimal digits
+    /// written into <paramref name="digits"/> (20 bytes at least), which the returned span then points into.
+    /// </summary>
+    public static ReadOnlySpan<byte> ReadItem(ReadOnlySpan<byte> node, scoped ref int position, Span<byte> digits)
+    {
+        var header = Varint.Read(node, ref position);
+        if ((header & 1) != 0)
+        {
+            System.Buffers.Text.Utf8Formatter.TryFormat(header >> 1, digits, out var written);
+            return digits[..written];
+        }
+        var length = (int)(header >> 1);
+        var item = node.Slice(position, length);
+        position += length;
+        return item;
+    }
+
+    /// <summary>
+    /// A canonical non-negative decimal integer (digits only, no leading zero unless it is "0", at most
+    /// <see cref="MaxInlineInteger"/>): formatting the number gives back exactly the same bytes.
+    /// </summary>
+    internal static bool TryParseCanonical(ReadOnlySpan<byte> s, out ulong value)
+    {
+        value = 0;
+        if (s.Length is 0 or > 19 || (s[0] == '0' && s.Length > 1)) return false;
+        foreach (var c in s)
+        {
+            var d = (uint)(c - '0');
+            if (d > 9) return false;
+            value = value * 10 + d; // 19 digits fit in a ulong
+        }
+        return value <= MaxInlineInteger;
+    }
 }
