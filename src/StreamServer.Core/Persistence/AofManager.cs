@@ -35,6 +35,7 @@ public sealed class AofManager : ICommandObserver
     private readonly List<FsyncWaiter> _fsyncWaiters = [];
     private int _fsyncWaiterCount;
     private int _serveWaitersPosted;
+    private int _completeWaitersPosted;
     private List<ClientSession> _deferred = [];
     private List<ClientSession> _completing = [];
 
@@ -161,7 +162,7 @@ public sealed class AofManager : ICommandObserver
     private void OpenWriter(string incrName)
     {
         // Offsets continue from the previous writer's, so clients' last-write offsets stay comparable.
-        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset) { Synced = OnSynced };
+        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset) { Synced = OnSynced, WaitersCovered = OnWaitersCovered };
         Propagator.Writer = _writer;
         Propagator.ResetSelectedDb();
         _writer.Start();
@@ -478,6 +479,21 @@ public sealed class AofManager : ICommandObserver
         _fsyncWaiters.Add(new FsyncWaiter(client, state, servedByFsync));
         Volatile.Write(ref _fsyncWaiterCount, _fsyncWaiters.Count);
         _writer!.RequestFsync();
+    }
+
+    /// <summary>
+    /// Fsync thread, after an fsync that covers clients waiting under appendfsync always: their batches complete on the
+    /// run-lock holder (a running thread drains it without a wake-up), not here, so the next fsync starts at once.
+    /// </summary>
+    private void OnWaitersCovered()
+    {
+        if (Interlocked.Exchange(ref _completeWaitersPosted, 1) == 0) _dispatcher.Post(CompleteCoveredWaiters);
+    }
+
+    private void CompleteCoveredWaiters()
+    {
+        Volatile.Write(ref _completeWaitersPosted, 0);
+        _writer?.CompleteCoveredWaiters();
     }
 
     /// <summary>Fsync thread, after each fsync (or fsync request): wakes the dispatcher when WAITAOF clients wait.</summary>

@@ -185,7 +185,7 @@ public sealed class AofWriter : IDisposable
 
     /// <summary>
     /// Completes each client's batch once <see cref="SyncedOffset"/> reaches its <see cref="ClientSession.AofOffset"/>
-    /// (appendfsync always): at once if it does already, else on the fsync thread after the fsync that covers it.
+    /// (appendfsync always): at once if it does already, else after the fsync that covers it (<see cref="WaitersCovered"/>).
     /// Run-lock holder, after <see cref="WriteBuffered"/>.
     /// </summary>
     public void CompleteAfterFsync(List<ClientSession> clients)
@@ -197,6 +197,8 @@ public sealed class AofWriter : IDisposable
         {
             lock (Lock)
             {
+                // An fsync that ended meanwhile has already looked for its waiters: what it covers completes here.
+                synced = SyncedOffset;
                 foreach (var c in clients)
                 {
                     if (c.AofOffset > synced && !c.IsClosed) _waiters.Add(c);
@@ -212,6 +214,12 @@ public sealed class AofWriter : IDisposable
 
     /// <summary>Called on the fsync thread after each fsync, and after an fsync request that found nothing new to sync.</summary>
     public Action? Synced { get; init; }
+
+    /// <summary>
+    /// Called on the fsync thread when an fsync covers waiting clients: the owner has the run-lock holder call
+    /// <see cref="CompleteCoveredWaiters"/>, so replies are sent while this thread starts the next fsync.
+    /// </summary>
+    public Action? WaitersCovered { get; init; }
 
     /// <summary>Ask for an fsync now, whatever the policy (WAITAOF, shutdown).</summary>
     public void RequestFsync()
@@ -283,7 +291,7 @@ public sealed class AofWriter : IDisposable
         var unsynced = Volatile.Read(ref _written) > Volatile.Read(ref _synced);
         return Policy switch
         {
-            AppendFsync.Always => unsynced || AnyWaiterCovered(),
+            AppendFsync.Always => unsynced,
             AppendFsync.EverySec => unsynced && nowMs - _lastFsyncMs >= 1000,
             _ => false,
         };
@@ -295,7 +303,7 @@ public sealed class AofWriter : IDisposable
             ? (int)Math.Clamp(1000 - (nowMs - _lastFsyncMs), 1, 1000)
             : 1000;
 
-    /// <summary>A waiter added after the fsync that covers it (a race with <see cref="CompleteAfterFsync"/>); under <see cref="Lock"/>.</summary>
+    /// <summary>A waiter whose writes the last fsync covers; under <see cref="Lock"/>.</summary>
     private bool AnyWaiterCovered()
     {
         var synced = Volatile.Read(ref _synced);
@@ -391,7 +399,8 @@ public sealed class AofWriter : IDisposable
             }
             if (fsynced || requested) Synced?.Invoke();
 
-            CompleteWaiters(stopping);
+            if (stopping) CompleteCoveredWaiters(stopping: true);
+            else if (AnyWaiterCoveredLocked()) WaitersCovered?.Invoke();
             if (actions is not null)
             {
                 foreach (var a in actions)
@@ -404,7 +413,15 @@ public sealed class AofWriter : IDisposable
         }
     }
 
-    private void CompleteWaiters(bool stopping)
+    private bool AnyWaiterCoveredLocked()
+    {
+        lock (Lock) return AnyWaiterCovered();
+    }
+
+    /// <summary>Completes the batches of the clients whose writes the last fsync covers (after <see cref="WaitersCovered"/>). Run-lock holder.</summary>
+    public void CompleteCoveredWaiters() => CompleteCoveredWaiters(stopping: false);
+
+    private void CompleteCoveredWaiters(bool stopping)
     {
         List<ClientSession>? done = null;
         lock (Lock)
