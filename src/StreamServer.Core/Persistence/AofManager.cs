@@ -36,6 +36,7 @@ public sealed class AofManager : ICommandObserver
     private int _fsyncWaiterCount;
     private int _serveWaitersPosted;
     private int _completeWaitersPosted;
+    private readonly Action _completeCoveredWaiters;
     private List<ClientSession> _deferred = [];
     private List<ClientSession> _completing = [];
 
@@ -48,6 +49,7 @@ public sealed class AofManager : ICommandObserver
         _dispatcher = dispatcher;
         _log = server.LoggerFactory.CreateLogger("StreamServer.Aof");
         Propagator = new Propagator(server);
+        _completeCoveredWaiters = CompleteCoveredWaiters;
         Managers.AddOrUpdate(server, this);
         server.Config.AppendOnlyChanging = on => on ? Enable() : Disable();
         server.Config.AppendFsyncChanged = () =>
@@ -452,8 +454,8 @@ public sealed class AofManager : ICommandObserver
         var writer = _writer;
         writer?.WriteBuffered();
         if (_deferred.Count == 0) return;
-        // Completing a batch resumes its connection inline; whatever that posts is queued, not run, so the list is
-        // swapped first only to keep it out of reach.
+        // Completing a batch resumes its connection inline; what it posts is queued, never run here. The swap only
+        // keeps the list being completed apart from the one DeferCompletion fills.
         var completing = _deferred;
         (_deferred, _completing) = (_completing, _deferred);
         if (writer is { Policy: AppendFsync.Always }) writer.CompleteAfterFsync(completing);
@@ -487,7 +489,7 @@ public sealed class AofManager : ICommandObserver
     /// </summary>
     private void OnWaitersCovered()
     {
-        if (Interlocked.Exchange(ref _completeWaitersPosted, 1) == 0) _dispatcher.Post(CompleteCoveredWaiters);
+        if (Interlocked.Exchange(ref _completeWaitersPosted, 1) == 0) _dispatcher.Post(_completeCoveredWaiters);
     }
 
     private void CompleteCoveredWaiters()

@@ -20,8 +20,9 @@ public enum AppendFsync
 /// incremental file with one write() (<see cref="WriteBuffered"/>): an acknowledged write is at least in the OS page
 /// cache and survives a kill -9 of the process, whatever the policy.</item>
 /// <item>The fsync thread only fsyncs: <c>always</c> as soon as something written is not yet synced (one fsync covers
-/// every client written before it: group commit), and completes the batches waiting on it; <c>everysec</c> once a
-/// second; <c>no</c> never (the OS decides), except for WAITAOF and shutdown.</item>
+/// every client written before it: group commit), then hands the batches it covers back to the run-lock holder
+/// (<see cref="WaitersCovered"/>) so it can start the next fsync while their replies are sent; <c>everysec</c> once a
+/// second; <c>no</c> never (the OS decides), except for WAITAOF and shutdown. It also closes files switched away from.</item>
 /// </list>
 /// Offsets count bytes of the whole AOF stream since start-up, across file switches, so a client's last write
 /// offset compares with <see cref="SyncedOffset"/> whatever file it went to.
@@ -131,11 +132,7 @@ public sealed class AofWriter : IDisposable
     {
         if (_writeError is null || nowMs - _lastRetryMs < 1000) return;
         _lastRetryMs = nowMs;
-        if (TryWriteBuffer())
-        {
-            _log.LogWarning("AOF write error is solved, the AOF file can be written again");
-            RequestFsync(); // clients and WAITAOF waited for these bytes
-        }
+        if (TryWriteBuffer()) RequestFsync(); // clients and WAITAOF waited for these bytes
     }
 
     private bool TryWriteBuffer()
@@ -151,7 +148,11 @@ public sealed class AofWriter : IDisposable
             _buffer.ResetWrittenCount();
             if (_buffer.Capacity > 4 * 1024 * 1024) _buffer = new ArrayBufferWriter<byte>(64 * 1024);
             Volatile.Write(ref _written, _appended);
-            _writeError = null;
+            if (_writeError is not null)
+            {
+                _log.LogWarning("AOF write error is solved, the AOF file can be written again");
+                _writeError = null;
+            }
             if (Policy == AppendFsync.Always) Signal();
             return true;
         }
@@ -257,7 +258,7 @@ public sealed class AofWriter : IDisposable
     /// </summary>
     public void Rotate(string newIncrName, AofManifest? manifest)
     {
-        if (_writeError is not null || !TryWriteBuffer()) throw new IOException("AOF write error: " + _writeError);
+        if (!TryWriteBuffer()) throw new IOException("AOF write error: " + _writeError);
         var next = OpenForAppend(newIncrName);
         try
         {
