@@ -317,8 +317,8 @@ public sealed class AofWriter : IDisposable
 
     private void Run()
     {
-        // Batches completed here after their fsync resume their connections on this thread; their next batches go
-        // to the dispatcher's queue rather than running on the fsync thread.
+        // Batches still waiting at shutdown are completed here and resume their connections on this thread; their
+        // next batches go to the dispatcher's queue rather than running on the fsync thread.
         Dispatcher.QueueOnlyOnThisThread();
         while (true)
         {
