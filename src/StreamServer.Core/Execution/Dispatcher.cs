@@ -173,6 +173,7 @@ public sealed class Dispatcher : IDisposable
                     if (now >= _nextCronMs) Cron(now);
                     // Sleep wakes at the earliest block deadline, which may come before the next cron tick.
                     else if (_server.Blocking.BlockedCount > 0 && now >= _server.Blocking.NextDeadline()) TimeoutBlockedClients(now);
+                    Observer?.OnRunEnd(); // what the cron and the timeouts wrote; whatever it queues is drained next turn
                     wakeAt = Math.Min(_nextCronMs, _server.Blocking.NextDeadline());
                     Volatile.Write(ref _plannedWakeMs, wakeAt);
                     wakeRequests = Volatile.Read(ref _wakeRequests);
@@ -191,15 +192,21 @@ public sealed class Dispatcher : IDisposable
         }
     }
 
-    /// <summary>Runs everything queued (under the run lock).</summary>
+    /// <summary>Runs everything queued (under the run lock), then ends the run (the AOF write, deferred completions).</summary>
     private void DrainQueue()
     {
-        while (_queue.TryDequeue(out var work))
+        do
         {
-            if (work is ClientSession client) RunBatch(client);
-            else ((Action)work)();
-            AfterWork();
+            while (_queue.TryDequeue(out var work))
+            {
+                if (work is ClientSession client) RunBatch(client);
+                else ((Action)work)();
+                AfterWork();
+            }
+            // Batches completed here may have posted their next ones.
+            Observer?.OnRunEnd();
         }
+        while (!_queue.IsEmpty);
     }
 
     /// <summary>What follows every batch: clients blocked on keys that became ready, clients released meanwhile.</summary>
@@ -277,7 +284,7 @@ public sealed class Dispatcher : IDisposable
             client.NextRequest++;
             deferred = ContinueBatch(client);
         }
-        // A batch held for the AOF fsync is flushed by its connection when the writer completes it.
+        // A batch held by the AOF (until the end of the run, or its fsync) is flushed by its connection when it completes.
         if (!deferred) client.Transport.RequestFlush();
     }
 
@@ -324,7 +331,11 @@ public sealed class Dispatcher : IDisposable
     }
 
     /// <summary>Runs a posted batch on the calling thread (benchmarks and tests that own the server, no dispatcher thread).</summary>
-    internal void RunBatchInline(ClientSession client) => RunBatch(client);
+    internal void RunBatchInline(ClientSession client)
+    {
+        RunBatch(client);
+        Observer?.OnRunEnd();
+    }
 
     private void RunBatch(ClientSession client)
     {
@@ -341,7 +352,7 @@ public sealed class Dispatcher : IDisposable
 
     /// <summary>
     /// Runs the client's requests from <see cref="ClientSession.NextRequest"/> until one blocks or all are done.
-    /// Returns true when the AOF holds the batch's completion until its fsync (appendfsync always).
+    /// Returns true when the AOF holds the batch's completion until the end of the run (always: until its fsync).
     /// </summary>
     private bool ContinueBatch(ClientSession client)
     {
@@ -366,7 +377,7 @@ public sealed class Dispatcher : IDisposable
             client.CloseRequested = true;
             client.Transport.CloseAfterReply();
         }
-        // appendfsync always: the AOF writer completes the batch once its fsync covers the client's writes.
+        // The AOF completes the batch at the end of the run, once its writes are in the file (always: fsynced).
         if (Observer is { } observer && observer.DeferCompletion(client)) return true;
         client.CompleteBatch();
         return false;
@@ -548,4 +559,7 @@ public interface ICommandObserver
 
     /// <summary>True when the observer takes over completing the client's batch (it calls <see cref="ClientSession.CompleteBatch"/> later).</summary>
     bool DeferCompletion(ClientSession client) => false;
+
+    /// <summary>End of a run under the run lock, before the lock is released (Redis's beforeSleep): the AOF write.</summary>
+    void OnRunEnd() { }
 }

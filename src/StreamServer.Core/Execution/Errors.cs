@@ -154,6 +154,7 @@ public static class Errors
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
 
     public const string RewriteInProgress = "ERR Background append only file rewriting already in progress";
+    public const string RewriteCannotStart = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
 
     public const string WaitAofAppendOnlyDisabled = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.";
 }

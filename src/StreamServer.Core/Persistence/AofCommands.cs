@@ -34,7 +34,11 @@ public static class AofCommands
             ctx.Reply.SimpleString("Background append only file rewriting scheduled");
             return;
         }
-        aof.BackgroundRewrite();
+        if (!aof.BackgroundRewrite())
+        {
+            ctx.Error(Errors.RewriteCannotStart);
+            return;
+        }
         ctx.Reply.SimpleString("Background append only file rewriting started");
     }
 

@@ -9,8 +9,9 @@ namespace StreamServer.Persistence;
 /// <summary>
 /// The AOF's lifetime (Redis's aof.c outside the file format): load at start-up, the writer while appendonly is on,
 /// rewrites (BGREWRITEAOF, automatic by growth, and the base written when appendonly is turned on), INFO figures,
-/// and the dispatcher hooks: propagation after each command, MISCONF refusal after a write error, and holding a
-/// batch's completion until the fsync that covers it (appendfsync always; WAITAOF is a blocked client).
+/// and the dispatcher hooks: propagation after each command, MISCONF refusal after a write error, holding a batch's
+/// completion until the end of the run wrote its commands to the file (and, with appendfsync always, until the fsync
+/// that covers them; WAITAOF is a blocked client).
 /// Everything here runs under the dispatcher's run lock unless it says otherwise.
 /// </summary>
 public sealed class AofManager : ICommandObserver
@@ -34,6 +35,10 @@ public sealed class AofManager : ICommandObserver
     private readonly List<FsyncWaiter> _fsyncWaiters = [];
     private int _fsyncWaiterCount;
     private int _serveWaitersPosted;
+    private int _completeWaitersPosted;
+    private readonly Action _completeCoveredWaiters;
+    private List<ClientSession> _deferred = [];
+    private List<ClientSession> _completing = [];
 
     /// <summary>A client blocked in WAITAOF numlocal=1 (<paramref name="ServedByFsync"/>: numreplicas was 0, so the fsync ends its wait).</summary>
     private sealed record FsyncWaiter(ClientSession Client, BlockState State, bool ServedByFsync);
@@ -44,6 +49,7 @@ public sealed class AofManager : ICommandObserver
         _dispatcher = dispatcher;
         _log = server.LoggerFactory.CreateLogger("StreamServer.Aof");
         Propagator = new Propagator(server);
+        _completeCoveredWaiters = CompleteCoveredWaiters;
         Managers.AddOrUpdate(server, this);
         server.Config.AppendOnlyChanging = on => on ? Enable() : Disable();
         server.Config.AppendFsyncChanged = () =>
@@ -158,7 +164,7 @@ public sealed class AofManager : ICommandObserver
     private void OpenWriter(string incrName)
     {
         // Offsets continue from the previous writer's, so clients' last-write offsets stay comparable.
-        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset) { Synced = OnSynced };
+        _writer = new AofWriter(AppendDir, incrName, Policy, _log, _streamOffset) { Synced = OnSynced, WaitersCovered = OnWaitersCovered };
         Propagator.Writer = _writer;
         Propagator.ResetSelectedDb();
         _writer.Start();
@@ -242,8 +248,8 @@ public sealed class AofManager : ICommandObserver
         info.AofRewritesConsecutiveFailures = 0; // as Redis: a manual request is not held back by earlier failures
     }
 
-    /// <summary>BGREWRITEAOF (no rewrite in progress): starts writing a new base now.</summary>
-    public void BackgroundRewrite()
+    /// <summary>BGREWRITEAOF (no rewrite in progress): starts writing a new base now; false when the AOF cannot switch files.</summary>
+    public bool BackgroundRewrite()
     {
         Debug.Assert(_rewriter is null);
         Directory.CreateDirectory(AppendDir);
@@ -253,13 +259,12 @@ public sealed class AofManager : ICommandObserver
             var onDisk = AofFiles.ReadManifest(AppendDir, Prefix);
             _manifest = new AofManifest { Base = onDisk?.Base };
             _obsoleteAfterRewrite = onDisk is null ? [] : [.. onDisk.LoadOrder.Concat(onDisk.History).Select(f => f.Name)];
-            StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, onDisk?.CurrentIncrSeq ?? 0) + 1);
-            return;
+            return StartRewrite(rotate: false, baseSeq: Math.Max(onDisk?.CurrentBaseSeq ?? 0, onDisk?.CurrentIncrSeq ?? 0) + 1);
         }
-        StartRewrite(rotate: true, baseSeq: _manifest!.CurrentBaseSeq + 1);
+        return StartRewrite(rotate: true, baseSeq: _manifest!.CurrentBaseSeq + 1);
     }
 
-    private void StartRewrite(bool rotate, long baseSeq)
+    private bool StartRewrite(bool rotate, long baseSeq)
     {
         if (rotate)
         {
@@ -267,7 +272,19 @@ public sealed class AofManager : ICommandObserver
             var seq = manifest.CurrentIncrSeq + 1;
             var next = manifest.Clone();
             next.Incremental.Add(new AofFileInfo(AofFiles.IncrName(Prefix, seq), seq, 'i'));
-            _writer!.Rotate(next.Incremental[^1].Name, _enabling ? null : next);
+            try
+            {
+                _writer!.Rotate(next.Incremental[^1].Name, _enabling ? null : next);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Redis's rewriteAppendOnlyFileBackground when openNewIncrAofForAppend fails.
+                _log.LogWarning("Can't open a new incremental AOF file for the rewrite: {Error}", e.Message);
+                var failed = Info;
+                failed.AofLastBgrewriteStatus = "err";
+                failed.AofRewriteScheduled = false;
+                return false;
+            }
             Propagator.ResetSelectedDb();
             _manifest = next;
             _rewriteFirstIncrSeq = seq;
@@ -297,6 +314,7 @@ public sealed class AofManager : ICommandObserver
         })
         { IsBackground = true, Name = "aof-rewrite" };
         thread.Start();
+        return true;
     }
 
     private void FinishRewrite(AofRewriter rewriter, string temp, long size, Exception? error)
@@ -328,22 +346,23 @@ public sealed class AofManager : ICommandObserver
         _manifest = final;
         _enabling = false;
         var dir = AppendDir;
-        void Switch()
+        // As Redis's backgroundRewriteDoneHandler, the rename and the manifest are done here, under the run lock (a
+        // later rotation writes its manifest from this one); deleting the obsolete files, which may be large, is not.
+        try
         {
-            try
+            File.Move(temp, Path.Combine(dir, baseName), overwrite: true);
+            AofFiles.WriteManifest(dir, final);
+            void DeleteObsolete()
             {
-                File.Move(temp, Path.Combine(dir, baseName), overwrite: true);
-                AofFiles.WriteManifest(dir, final);
                 foreach (var name in obsolete) TryDeletePath(Path.Combine(dir, name));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log.LogWarning("Could not switch to the rewritten AOF: {Error}", e.Message);
-            }
+            if (_writer is not null) _writer.Enqueue(DeleteObsolete);
+            else DeleteObsolete();
         }
-        // The manifest switch goes through the writer so it follows the incremental file's own switch.
-        if (_writer is not null) _writer.Enqueue(Switch);
-        else Switch();
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("Could not switch to the rewritten AOF: {Error}", e.Message);
+        }
         info.AofLastBgrewriteStatus = "ok";
         info.AofRewrites++;
         info.AofRewritesConsecutiveFailures = 0;
@@ -384,6 +403,7 @@ public sealed class AofManager : ICommandObserver
         var info = Info;
         if (info.AofRewriteScheduled && _rewriter is null) BackgroundRewrite();
         if (writer is null) return;
+        writer.RetryAfterError(nowMs);
         info.AofBufferLength = writer.BufferLength;
         info.AofDelayedFsync = Interlocked.Read(ref writer.DelayedFsyncs);
         info.AofLastWriteStatus = writer.LastError is null ? "ok" : "err";
@@ -403,8 +423,7 @@ public sealed class AofManager : ICommandObserver
             if (growth >= o.AutoAofRewritePercentage)
             {
                 _log.LogInformation("Starting automatic rewriting of AOF on {Growth}% growth", growth);
-                BackgroundRewrite();
-                _rewriteBaseSize = _currentSize; // until it finishes, do not trigger again on the same growth
+                if (BackgroundRewrite()) _rewriteBaseSize = _currentSize; // until it finishes, do not trigger again on the same growth
             }
         }
     }
@@ -416,12 +435,35 @@ public sealed class AofManager : ICommandObserver
         return "MISCONF Errors writing to the AOF file: " + error;
     }
 
+    /// <summary>
+    /// A batch whose writes are not yet in the file completes at the end of the run, after they are written (and, with
+    /// appendfsync always, after the fsync that covers them): Redis sends replies after flushAppendOnlyFile.
+    /// </summary>
     public bool DeferCompletion(ClientSession client)
     {
         var writer = _writer;
-        if (writer is null || client.IsClosed || writer.Policy != AppendFsync.Always || client.AofOffset <= writer.SyncedOffset) return false;
-        writer.AddWaiter(client);
+        if (writer is null || client.IsClosed) return false;
+        if (client.AofOffset <= writer.WrittenOffset && (client.AofOffset <= writer.SyncedOffset || writer.Policy != AppendFsync.Always)) return false;
+        _deferred.Add(client);
         return true;
+    }
+
+    /// <summary>End of a run (Redis's beforeSleep): one write() of what the run appended, then its deferred batches complete.</summary>
+    public void OnRunEnd()
+    {
+        var writer = _writer;
+        writer?.WriteBuffered();
+        if (_deferred.Count == 0) return;
+        // Completing a batch resumes its connection inline; what it posts is queued, never run here. The swap only
+        // keeps the list being completed apart from the one DeferCompletion fills.
+        var completing = _deferred;
+        (_deferred, _completing) = (_completing, _deferred);
+        if (writer is { Policy: AppendFsync.Always }) writer.CompleteAfterFsync(completing);
+        else
+        {
+            foreach (var c in completing) c.CompleteBatch();
+        }
+        completing.Clear();
     }
 
     // ───────────────────────────── WAITAOF ─────────────────────────────
@@ -441,7 +483,22 @@ public sealed class AofManager : ICommandObserver
         _writer!.RequestFsync();
     }
 
-    /// <summary>Writer thread, after each fsync (or fsync request): wakes the dispatcher when WAITAOF clients wait.</summary>
+    /// <summary>
+    /// Fsync thread, after an fsync that covers clients waiting under appendfsync always: their batches complete on the
+    /// run-lock holder (a running thread drains it without a wake-up), not here, so the next fsync starts at once.
+    /// </summary>
+    private void OnWaitersCovered()
+    {
+        if (Interlocked.Exchange(ref _completeWaitersPosted, 1) == 0) _dispatcher.Post(_completeCoveredWaiters);
+    }
+
+    private void CompleteCoveredWaiters()
+    {
+        Volatile.Write(ref _completeWaitersPosted, 0);
+        _writer?.CompleteCoveredWaiters();
+    }
+
+    /// <summary>Fsync thread, after each fsync (or fsync request): wakes the dispatcher when WAITAOF clients wait.</summary>
     private void OnSynced()
     {
         if (Volatile.Read(ref _fsyncWaiterCount) > 0 && Interlocked.Exchange(ref _serveWaitersPosted, 1) == 0) _dispatcher.Post(ServeFsyncWaiters);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StreamServer.Execution;
 
@@ -13,19 +12,23 @@ public enum AppendFsync
 }
 
 /// <summary>
-/// The AOF writer thread. The dispatcher appends propagated commands to a buffer under <see cref="Lock"/> (cheap:
-/// the writer holds the lock only to swap buffers); the writer writes what accumulated to the current incremental
-/// file and fsyncs by policy:
+/// The AOF buffer, the incremental file, and the fsync thread (Redis's aof_buf, flushAppendOnlyFile and the bio fsync
+/// job; docs/design-notes.md, note 13).
 /// <list type="bullet">
-/// <item><c>always</c>: after every write, and only then completes the batches of clients waiting on it — one fsync
-/// covers every client whose writes came before it (group commit).</item>
-/// <item><c>everysec</c>: once a second on this thread; the dispatcher never waits.</item>
-/// <item><c>no</c>: never (the OS decides); still on shutdown.</item>
+/// <item>Commands are appended to a buffer by the thread holding the dispatcher's run lock; nothing else is woken.</item>
+/// <item>At the end of each run, before the run's batches complete, that thread writes the whole buffer to the
+/// incremental file with one write() (<see cref="WriteBuffered"/>): an acknowledged write is at least in the OS page
+/// cache and survives a kill -9 of the process, whatever the policy.</item>
+/// <item>The fsync thread only fsyncs: <c>always</c> as soon as something written is not yet synced (one fsync covers
+/// every client written before it: group commit), then hands the batches it covers back to the run-lock holder
+/// (<see cref="WaitersCovered"/>) so it can start the next fsync while their replies are sent; <c>everysec</c> once a
+/// second; <c>no</c> never (the OS decides), except for WAITAOF and shutdown. It also closes files switched away from.</item>
 /// </list>
 /// Offsets count bytes of the whole AOF stream since start-up, across file switches, so a client's last write
 /// offset compares with <see cref="SyncedOffset"/> whatever file it went to.
-/// A failed write is retried every second with the same bytes (the file is cut back to its last good length first);
-/// meanwhile <see cref="LastError"/> makes the dispatcher refuse writes with MISCONF.
+/// A failed write keeps its bytes in the buffer (the file is cut back to its last good length first) and is retried
+/// from the cron (<see cref="RetryAfterError"/>); meanwhile <see cref="LastError"/> makes the dispatcher refuse
+/// writes with MISCONF.
 /// </summary>
 public sealed class AofWriter : IDisposable
 {
@@ -34,58 +37,64 @@ public sealed class AofWriter : IDisposable
     private readonly Thread _thread;
     private readonly List<ClientSession> _waiters = [];
     private readonly Queue<Action> _actions = new();
-    private ArrayBufferWriter<byte> _pending = new(64 * 1024);
-    private ArrayBufferWriter<byte> _writing = new(64 * 1024);
-    private byte[]? _retry;
+    private readonly List<FileStream> _retired = [];
+    private ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private FileStream _file;
     private long _appended;
     private long _written;
     private long _synced;
     private long _lastFsyncMs;
+    private long _lastRetryMs;
     private bool _fsyncRequested;
-    private bool _writerWaiting;
+    private bool _fsyncThreadWaiting;
     private bool _stopping;
-    private (string Name, AofManifest? Manifest)? _rotation;
-    private byte[]? _beforeRotation;
+    private bool _cutBackPending;
     private long _incrSize;
+    private volatile string? _writeError;
+    private volatile string? _fsyncError;
 
     public AofWriter(string appendDir, string incrFileName, AppendFsync policy, ILogger log, long startOffset = 0)
     {
         _appended = _written = _synced = startOffset;
         _appendDir = appendDir;
         _log = log;
-        Policy = policy;
+        _policy = policy;
         IncrFileName = incrFileName;
         _file = OpenForAppend(incrFileName);
         _incrSize = _file.Length;
         _lastFsyncMs = Environment.TickCount64;
-        _thread = new Thread(Run) { IsBackground = true, Name = "aof-writer" };
+        _thread = new Thread(Run) { IsBackground = true, Name = "aof-fsync" };
     }
 
-    /// <summary>Guards the append buffer; the dispatcher writes commands through <see cref="Append"/>.</summary>
-    public object Lock { get; } = new();
+    /// <summary>Guards what the run-lock holder and the fsync thread share: the waiters, the file switch, the requests.</summary>
+    private object Lock { get; } = new();
 
     private volatile AppendFsync _policy;
 
-    /// <summary>Changed by CONFIG SET appendfsync (dispatcher), read by the writer thread.</summary>
+    /// <summary>Changed by CONFIG SET appendfsync (under the run lock), read by the fsync thread.</summary>
     public AppendFsync Policy
     {
         get => _policy;
-        set => _policy = value;
+        set
+        {
+            _policy = value;
+            RequestFsync(); // clients waiting under always are released by the next fsync, whatever the new policy
+        }
     }
 
     public string IncrFileName { get; private set; }
 
-    /// <summary>Bytes handed to the writer so far (dispatcher's view).</summary>
+    /// <summary>Bytes appended to the buffer so far.</summary>
     public long AppendedOffset => Volatile.Read(ref _appended);
 
+    /// <summary>Bytes written to the file (at least in the page cache).</summary>
     public long WrittenOffset => Volatile.Read(ref _written);
 
     /// <summary>Bytes known to be on disk (fsynced).</summary>
     public long SyncedOffset => Volatile.Read(ref _synced);
 
     /// <summary>The last write or fsync error (strerror-like text), or null once writing works.</summary>
-    public string? LastError { get; private set; }
+    public string? LastError => _writeError ?? _fsyncError;
 
     /// <summary>everysec fsyncs that started more than two seconds after the previous one (INFO aof_delayed_fsync).</summary>
     public long DelayedFsyncs;
@@ -98,203 +107,61 @@ public sealed class AofWriter : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>Appends under the lock: <paramref name="write"/> writes RESP into the buffer. Dispatcher thread.</summary>
+    /// <summary>Appends to the buffer: <paramref name="write"/> writes RESP into it. Run-lock holder.</summary>
     public long Append<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
-        lock (Lock)
-        {
-            var before = _pending.WrittenCount;
-            write(_pending, state);
-            var end = _appended + _pending.WrittenCount - before;
-            Volatile.Write(ref _appended, end);
-            if (_writerWaiting) Monitor.Pulse(Lock);
-            return end;
-        }
-    }
-
-    /// <summary>Completes <paramref name="client"/>'s batch once <see cref="SyncedOffset"/> reaches its <see cref="ClientSession.AofOffset"/>.</summary>
-    public void AddWaiter(ClientSession client)
-    {
-        lock (Lock)
-        {
-            _waiters.Add(client);
-            if (_writerWaiting) Monitor.Pulse(Lock);
-        }
-    }
-
-    /// <summary>Called on the writer thread after each fsync, and after an fsync request that found nothing new to sync.</summary>
-    public Action? Synced { get; init; }
-
-    /// <summary>Ask for an fsync now, whatever the policy (WAITAOF, shutdown).</summary>
-    public void RequestFsync()
-    {
-        lock (Lock)
-        {
-            _fsyncRequested = true;
-            if (_writerWaiting) Monitor.Pulse(Lock);
-        }
-    }
-
-    /// <summary>Runs <paramref name="action"/> on the writer thread after what is buffered now has been written.</summary>
-    public void Enqueue(Action action)
-    {
-        lock (Lock)
-        {
-            _actions.Enqueue(action);
-            if (_writerWaiting) Monitor.Pulse(Lock);
-        }
+        var before = _buffer.WrittenCount;
+        write(_buffer, state);
+        var end = _appended + _buffer.WrittenCount - before;
+        Volatile.Write(ref _appended, end);
+        return end;
     }
 
     /// <summary>
-    /// Switches to a new incremental file: everything appended so far goes to the current file, everything after to
-    /// <paramref name="newIncrName"/>; <paramref name="manifest"/> (which lists it) is persisted before the first
-    /// write to it. Dispatcher thread, at most one switch outstanding.
+    /// End of a run, before its batches complete: writes the buffer to the file with one write(). Does nothing while
+    /// a write error stands (the cron retries). For <c>always</c>, wakes the fsync thread if it sleeps. Run-lock holder.
     /// </summary>
-    public void Rotate(string newIncrName, AofManifest? manifest)
+    public void WriteBuffered()
     {
-        lock (Lock)
-        {
-            _beforeRotation = _pending.WrittenSpan.ToArray();
-            _pending.ResetWrittenCount();
-            _rotation = (newIncrName, manifest);
-            if (_writerWaiting) Monitor.Pulse(Lock);
-        }
+        if (_buffer.WrittenCount == 0 || _writeError is not null) return;
+        TryWriteBuffer();
     }
 
-    private FileStream OpenForAppend(string name)
-        => new(Path.Combine(_appendDir, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
-
-    private void Run()
+    /// <summary>Cron: after a write error, writes the kept bytes again, at most once a second. Run-lock holder.</summary>
+    public void RetryAfterError(long nowMs)
     {
-        // Batches completed here after their fsync resume their connections on this thread; their next batches go
-        // to the dispatcher's queue rather than running on the writer thread.
-        Execution.Dispatcher.QueueOnlyOnThisThread();
-        while (true)
+        if (_writeError is null || nowMs - _lastRetryMs < 1000) return;
+        _lastRetryMs = nowMs;
+        if (TryWriteBuffer()) RequestFsync(); // clients and WAITAOF waited for these bytes
+    }
+
+    private bool TryWriteBuffer()
+    {
+        try
         {
-            long upTo;
-            bool fsyncNow;
-            (string Name, AofManifest? Manifest)? rotation;
-            byte[]? beforeRotation;
-            List<Action>? actions = null;
-            lock (Lock)
+            if (_cutBackPending)
             {
-                while (!_stopping && _pending.WrittenCount == 0 && _rotation is null && _actions.Count == 0 && _retry is null
-                    && !_fsyncRequested && !(_written > _synced && Policy == AppendFsync.EverySec))
-                {
-                    _writerWaiting = true;
-                    Monitor.Wait(Lock, 1000);
-                    _writerWaiting = false;
-                }
-                if (Policy == AppendFsync.EverySec && _pending.WrittenCount == 0 && !_stopping && !_fsyncRequested && _rotation is null
-                    && _actions.Count == 0 && _retry is null && Environment.TickCount64 - _lastFsyncMs < 1000)
-                {
-                    _writerWaiting = true;
-                    Monitor.Wait(Lock, (int)Math.Max(1, 1000 - (Environment.TickCount64 - _lastFsyncMs)));
-                    _writerWaiting = false;
-                }
-                (_pending, _writing) = (_writing, _pending);
-                upTo = _appended;
-                fsyncNow = _fsyncRequested || _stopping;
-                _fsyncRequested = false;
-                rotation = _rotation;
-                beforeRotation = _beforeRotation;
-                _rotation = null;
-                _beforeRotation = null;
-                if (_actions.Count > 0)
-                {
-                    actions = [.. _actions];
-                    _actions.Clear();
-                }
+                _file.SetLength(_incrSize);
+                _cutBackPending = false;
             }
-
-            try
+            if (_buffer.WrittenCount > 0) WriteToFile(_buffer.WrittenSpan);
+            _buffer.ResetWrittenCount();
+            if (_buffer.Capacity > 4 * 1024 * 1024) _buffer = new ArrayBufferWriter<byte>(64 * 1024);
+            Volatile.Write(ref _written, _appended);
+            if (_writeError is not null)
             {
-                if (_retry is not null)
-                {
-                    WriteToFile(_retry);
-                    _retry = null;
-                }
-                if (rotation is { } r)
-                {
-                    if (beforeRotation is { Length: > 0 }) WriteToFile(beforeRotation);
-                    beforeRotation = null;
-                    _file.Flush(flushToDisk: true);
-                    _file.Dispose();
-                    _file = OpenForAppend(r.Name);
-                    IncrFileName = r.Name;
-                    Volatile.Write(ref _incrSize, 0);
-                    if (r.Manifest is not null) AofFiles.WriteManifest(_appendDir, r.Manifest);
-                }
-                if (_writing.WrittenCount > 0) WriteToFile(_writing.WrittenSpan);
-                _writing.ResetWrittenCount();
-                if (_writing.Capacity > 4 * 1024 * 1024) _writing = new ArrayBufferWriter<byte>(64 * 1024);
-                Volatile.Write(ref _written, upTo);
-
-                var now = Environment.TickCount64;
-                var doFsync = fsyncNow || Policy == AppendFsync.Always
-                    || (Policy == AppendFsync.EverySec && now - _lastFsyncMs >= 1000);
-                if (doFsync && upTo > Volatile.Read(ref _synced))
-                {
-                    if (Policy == AppendFsync.EverySec && now - _lastFsyncMs > 2000) Interlocked.Increment(ref DelayedFsyncs);
-                    _file.Flush(flushToDisk: true);
-                    Volatile.Write(ref _synced, upTo);
-                }
-                if (doFsync)
-                {
-                    _lastFsyncMs = now;
-                    Synced?.Invoke();
-                }
-                if (LastError is not null)
-                {
-                    _log.LogWarning("AOF write error is solved, the AOF file can be written again");
-                    LastError = null;
-                }
+                _log.LogWarning("AOF write error is solved, the AOF file can be written again");
+                _writeError = null;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                if (LastError is null) _log.LogWarning("Error writing to the AOF file: {Error}", e.Message);
-                LastError = e.Message;
-                // Keep what could not be written (and the rotation) for the retry, in order.
-                var keep = new ArrayBufferWriter<byte>();
-                if (_retry is not null) keep.Write(_retry);
-                if (beforeRotation is not null) keep.Write(beforeRotation);
-                if (rotation is null) keep.Write(_writing.WrittenSpan);
-                _retry = keep.WrittenCount > 0 ? keep.WrittenSpan.ToArray() : null;
-                if (rotation is not null)
-                {
-                    lock (Lock)
-                    {
-                        _rotation ??= rotation;
-                        var after = _writing.WrittenSpan.ToArray();
-                        _beforeRotation = [];
-                        var merged = new ArrayBufferWriter<byte>(after.Length + _pending.WrittenCount + 1);
-                        merged.Write(after);
-                        merged.Write(_pending.WrittenSpan);
-                        _pending = merged;
-                    }
-                }
-                _writing.ResetWrittenCount();
-                Thread.Sleep(1000);
-            }
-
-            CompleteWaiters();
-            if (actions is not null)
-            {
-                foreach (var a in actions)
-                {
-                    try { a(); }
-                    catch (Exception e) { _log.LogError(e, "AOF writer task failed"); }
-                }
-            }
-            lock (Lock)
-            {
-                if (_stopping && _pending.WrittenCount == 0 && _actions.Count == 0 && _rotation is null && (_retry is null || LastError is not null))
-                {
-                    break;
-                }
-            }
+            if (Policy == AppendFsync.Always) Signal();
+            return true;
         }
-        CompleteWaiters();
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            if (_writeError is null) _log.LogWarning("Error writing to the AOF file: {Error}", e.Message);
+            _writeError = e.Message;
+            return false;
+        }
     }
 
     /// <summary>Tests: while true, every write fails as a full disk would.</summary>
@@ -303,22 +170,259 @@ public sealed class AofWriter : IDisposable
     private void WriteToFile(ReadOnlySpan<byte> bytes)
     {
         if (FailWritesForTests) throw new IOException("No space left on device");
-        var good = _file.Length;
         try
         {
             _file.Write(bytes);
-            _file.Flush(flushToDisk: false);
-            Volatile.Write(ref _incrSize, _file.Length);
+            Volatile.Write(ref _incrSize, _incrSize + bytes.Length);
         }
         catch (IOException)
         {
-            // Redis cuts a partial write back so the file never holds half a command.
-            try { _file.SetLength(good); } catch (IOException) { }
+            // Redis cuts a partial write back so the file never holds half a command; if that fails too, the retry does it first.
+            try { _file.SetLength(_incrSize); }
+            catch (IOException) { _cutBackPending = true; }
             throw;
         }
     }
 
-    private void CompleteWaiters()
+    /// <summary>
+    /// Completes each client's batch once <see cref="SyncedOffset"/> reaches its <see cref="ClientSession.AofOffset"/>
+    /// (appendfsync always): at once if it does already, else after the fsync that covers it (<see cref="WaitersCovered"/>).
+    /// Run-lock holder, after <see cref="WriteBuffered"/>.
+    /// </summary>
+    public void CompleteAfterFsync(List<ClientSession> clients)
+    {
+        var synced = SyncedOffset;
+        var anyWaits = false;
+        foreach (var c in clients) anyWaits |= c.AofOffset > synced && !c.IsClosed;
+        if (anyWaits)
+        {
+            lock (Lock)
+            {
+                // An fsync that ended meanwhile has already looked for its waiters: what it covers completes here.
+                synced = SyncedOffset;
+                foreach (var c in clients)
+                {
+                    if (c.AofOffset > synced && !c.IsClosed) _waiters.Add(c);
+                }
+                if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
+            }
+        }
+        foreach (var c in clients)
+        {
+            if (c.AofOffset <= synced || c.IsClosed) c.CompleteBatch();
+        }
+    }
+
+    /// <summary>Called on the fsync thread after each fsync, and after an fsync request that found nothing new to sync.</summary>
+    public Action? Synced { get; init; }
+
+    /// <summary>
+    /// Called on the fsync thread when an fsync covers waiting clients: the owner has the run-lock holder call
+    /// <see cref="CompleteCoveredWaiters"/>, so replies are sent while this thread starts the next fsync.
+    /// </summary>
+    public Action? WaitersCovered { get; init; }
+
+    /// <summary>Ask for an fsync now, whatever the policy (WAITAOF, shutdown).</summary>
+    public void RequestFsync()
+    {
+        lock (Lock)
+        {
+            _fsyncRequested = true;
+            if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
+        }
+    }
+
+    private void Signal()
+    {
+        lock (Lock)
+        {
+            if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the fsync thread (slow file work that must not stall the run lock: deleting obsolete files).</summary>
+    public void Enqueue(Action action)
+    {
+        lock (Lock)
+        {
+            _actions.Enqueue(action);
+            if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
+        }
+    }
+
+    /// <summary>
+    /// Switches to a new incremental file (Redis's openNewIncrAofForAppend, on the run-lock holder as on Redis's main
+    /// thread): the buffer is written to the current file, <paramref name="manifest"/> (which lists the new file) is
+    /// persisted, and every later write goes to <paramref name="newIncrName"/>. The old file is fsynced and closed on the
+    /// fsync thread. Throws when the buffer cannot be written or the new file opened: the switch does not happen.
+    /// </summary>
+    public void Rotate(string newIncrName, AofManifest? manifest)
+    {
+        if (!TryWriteBuffer()) throw new IOException("AOF write error: " + _writeError);
+        var next = OpenForAppend(newIncrName);
+        try
+        {
+            if (manifest is not null) AofFiles.WriteManifest(_appendDir, manifest);
+        }
+        catch
+        {
+            next.Dispose();
+            throw;
+        }
+        lock (Lock)
+        {
+            _retired.Add(_file);
+            _file = next;
+            if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
+        }
+        IncrFileName = newIncrName;
+        _cutBackPending = false;
+        Volatile.Write(ref _incrSize, next.Length);
+    }
+
+    private FileStream OpenForAppend(string name)
+        => new(Path.Combine(_appendDir, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
+
+    /// <summary>True when the fsync thread has something to do now; under <see cref="Lock"/>.</summary>
+    private bool HasWork(long nowMs)
+    {
+        if (_stopping || _retired.Count > 0 || _actions.Count > 0) return true;
+        if (_fsyncError is not null) return nowMs - _lastFsyncMs >= 1000; // retried once a second
+        if (_fsyncRequested) return true;
+        var unsynced = Volatile.Read(ref _written) > Volatile.Read(ref _synced);
+        return Policy switch
+        {
+            AppendFsync.Always => unsynced,
+            AppendFsync.EverySec => unsynced && nowMs - _lastFsyncMs >= 1000,
+            _ => false,
+        };
+    }
+
+    /// <summary>How long to sleep when there is nothing to do: until the next everysec fsync or error retry is due.</summary>
+    private int SleepMs(long nowMs)
+        => _fsyncError is not null || Policy == AppendFsync.EverySec && Volatile.Read(ref _written) > Volatile.Read(ref _synced)
+            ? (int)Math.Clamp(1000 - (nowMs - _lastFsyncMs), 1, 1000)
+            : 1000;
+
+    /// <summary>A waiter whose writes the last fsync covers; under <see cref="Lock"/>.</summary>
+    private bool AnyWaiterCovered()
+    {
+        var synced = Volatile.Read(ref _synced);
+        foreach (var c in _waiters)
+        {
+            if (c.AofOffset <= synced) return true;
+        }
+        return false;
+    }
+
+    private void Run()
+    {
+        // Batches still waiting at shutdown are completed here and resume their connections on this thread; their
+        // next batches go to the dispatcher's queue rather than running on the fsync thread.
+        Dispatcher.QueueOnlyOnThisThread();
+        while (true)
+        {
+            long upTo;
+            bool requested;
+            bool retrying;
+            bool stopping;
+            FileStream file;
+            List<FileStream>? retired = null;
+            List<Action>? actions = null;
+            lock (Lock)
+            {
+                var now = Environment.TickCount64;
+                while (!HasWork(now))
+                {
+                    _fsyncThreadWaiting = true;
+                    Monitor.Wait(Lock, SleepMs(now));
+                    _fsyncThreadWaiting = false;
+                    now = Environment.TickCount64;
+                }
+                upTo = Volatile.Read(ref _written);
+                retrying = _fsyncError is not null;
+                requested = _fsyncRequested;
+                _fsyncRequested = false;
+                stopping = _stopping;
+                file = _file;
+                if (_retired.Count > 0)
+                {
+                    retired = [.. _retired];
+                    _retired.Clear();
+                }
+                if (_actions.Count > 0)
+                {
+                    actions = [.. _actions];
+                    _actions.Clear();
+                }
+            }
+
+            var fsynced = false;
+            try
+            {
+                // Bytes before a file switch are in the retired files: they are synced before the current one counts.
+                if (retired is not null)
+                {
+                    foreach (var f in retired)
+                    {
+                        f.Flush(flushToDisk: true);
+                        f.Dispose();
+                    }
+                }
+                var startMs = Environment.TickCount64;
+                if (upTo > Volatile.Read(ref _synced) && (requested || stopping || retrying || Policy != AppendFsync.No))
+                {
+                    if (Policy == AppendFsync.EverySec && startMs - _lastFsyncMs > 2000) Interlocked.Increment(ref DelayedFsyncs);
+                    file.Flush(flushToDisk: true);
+                    Volatile.Write(ref _synced, upTo);
+                    fsynced = true;
+                }
+                if (fsynced || requested) _lastFsyncMs = startMs;
+                if (_fsyncError is not null)
+                {
+                    _log.LogWarning("AOF fsync error is solved");
+                    _fsyncError = null;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                if (_fsyncError is null) _log.LogWarning("Error fsyncing the AOF file: {Error}", e.Message);
+                _fsyncError = e.Message;
+                _lastFsyncMs = Environment.TickCount64;
+                if (retired is not null)
+                {
+                    lock (Lock) _retired.InsertRange(0, retired.Where(f => f.SafeFileHandle is { IsClosed: false }));
+                }
+                if (requested)
+                {
+                    lock (Lock) _fsyncRequested = true; // for after the retry
+                }
+            }
+            if (fsynced || requested) Synced?.Invoke();
+
+            if (stopping) CompleteCoveredWaiters(stopping: true);
+            else if (AnyWaiterCoveredLocked()) WaitersCovered?.Invoke();
+            if (actions is not null)
+            {
+                foreach (var a in actions)
+                {
+                    try { a(); }
+                    catch (Exception e) { _log.LogError(e, "AOF fsync thread task failed"); }
+                }
+            }
+            if (stopping) break;
+        }
+    }
+
+    private bool AnyWaiterCoveredLocked()
+    {
+        lock (Lock) return AnyWaiterCovered();
+    }
+
+    /// <summary>Completes the batches of the clients whose writes the last fsync covers (after <see cref="WaitersCovered"/>). Run-lock holder.</summary>
+    public void CompleteCoveredWaiters() => CompleteCoveredWaiters(stopping: false);
+
+    private void CompleteCoveredWaiters(bool stopping)
     {
         List<ClientSession>? done = null;
         lock (Lock)
@@ -328,7 +432,7 @@ public sealed class AofWriter : IDisposable
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 var c = _waiters[i];
-                if (c.AofOffset <= synced || _stopping && LastError is null)
+                if (c.AofOffset <= synced || stopping && LastError is null)
                 {
                     (done ??= []).Add(c);
                     _waiters.RemoveAt(i);
@@ -336,12 +440,16 @@ public sealed class AofWriter : IDisposable
             }
         }
         if (done is null) return;
-        foreach (var c in done) c.CompleteBatch();
+        for (var i = done.Count - 1; i >= 0; i--) done[i].CompleteBatch(); // in the order they were added
     }
 
-    /// <summary>Writes and fsyncs everything appended, then stops the thread (shutdown, appendonly no).</summary>
+    /// <summary>
+    /// Writes and fsyncs everything appended, then stops the fsync thread (shutdown, appendonly no). Run-lock holder,
+    /// or after the dispatcher stopped.
+    /// </summary>
     public void Stop()
     {
+        if (_buffer.WrittenCount > 0) TryWriteBuffer();
         lock (Lock)
         {
             _stopping = true;
@@ -357,6 +465,8 @@ public sealed class AofWriter : IDisposable
             _log.LogWarning("Final AOF fsync failed: {Error}", e.Message);
         }
         _file.Dispose();
+        foreach (var f in _retired) f.Dispose();
+        _retired.Clear();
         // Anyone still waiting would wait forever: release them (their connections are closing).
         foreach (var c in _waiters) c.CompleteBatch();
         _waiters.Clear();
