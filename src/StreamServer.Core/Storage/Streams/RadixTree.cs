@@ -676,8 +676,10 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
     {
         if (_spares is not { } spares) return 0;
         long bytes = 0;
-        foreach (var node in spares.Nodes)
+        for (var i = 0; i < spares.Nodes.Length; i++)
         {
+            var node = spares.Nodes[i];
+            if ((node is null) != (i >= spares.NodeCount)) throw new InvalidOperationException("spare node count wrong");
             if (node is null) continue;
             if (node.Count != 0 || node.Keys.Length != 0 || node.Values is not null || node.Children is not null)
                 throw new InvalidOperationException("spare node not reset");
@@ -693,9 +695,11 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
     private static long CheckSpareArrays<T>(T[]?[] slots, int elementSize, HashSet<object> seen)
     {
         long bytes = 0;
-        foreach (var array in slots)
+        for (var slot = 0; slot < slots.Length; slot++)
         {
+            var array = slots[slot];
             if (array is null) continue;
+            if (array.Length != 1 << (slot / 2)) throw new InvalidOperationException("spare array in the wrong slot");
             foreach (var item in array)
             {
                 if (!EqualityComparer<T>.Default.Equals(item, default!)) throw new InvalidOperationException("spare array not cleared");
