@@ -7,9 +7,9 @@ namespace StreamServer.Benchmarks;
 /// <summary>
 /// Parsing and executing one pipelined batch of 100 requests (PING, SET, GET, INCR, XADD, XRANGE) as a connection
 /// hands it to the dispatcher: parse into the client's request buffer, run every command, write every reply.
-/// Figures are per command (OperationsPerInvoke = 100). Steady state allocates nothing, except what XADD stores,
-/// amortized over its 100-entry stream nodes: 7.4 B of node array per <c>f1 v1</c> entry, 0.7 B of stream index, and
-/// about 1 B of index arrays outgrown as the index grows (9 B in all; nothing per command).
+/// Figures are per command (OperationsPerInvoke = 100). Steady state allocates nothing per command; XADD allocates
+/// what it stores, amortized over its 100-entry stream nodes (the node arrays and their share of the stream index),
+/// plus about 1 B per entry of index arrays outgrown as the index grows.
 /// </summary>
 [MemoryDiagnoser]
 public class DispatchBenchmarks
