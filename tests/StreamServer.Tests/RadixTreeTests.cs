@@ -82,7 +82,7 @@ public class RadixTreeTests(ITestOutputHelper output)
         Assert.True(tree.Remove(Id(1700000000000, 5), out var removed));
         Assert.Equal(42, removed);
         Assert.Equal(0, tree.Count);
-        Assert.Equal(0, tree.EstimatedBytes);
+        Assert.Equal(tree.SpareBytes, tree.EstimatedBytes); // the emptied node is kept for the next insert
         Assert.False(tree.TryGetFirst(out _, out _));
         tree.CheckInvariants();
     }
@@ -193,12 +193,12 @@ public class RadixTreeTests(ITestOutputHelper output)
         tree.Set(Id(2, 1), 21);
         tree.Set(Id(1UL << 40, 0), 99);
         tree.CheckInvariants();
-        var full = tree.EstimatedBytes;
+        var full = tree.EstimatedBytes - tree.SpareBytes;
 
         Assert.True(tree.Remove(Id(2, 1), out var value));
         Assert.Equal(21, value);
         tree.CheckInvariants();
-        Assert.True(tree.EstimatedBytes < full);
+        Assert.True(tree.EstimatedBytes - tree.SpareBytes < full);
         Assert.Equal([Id(1, 0), Id(2, 0), Id(3, 0), Id(1UL << 40, 0)], KeysBySeeking(tree));
 
         Assert.True(tree.Remove(Id(1UL << 40, 0), out _));
@@ -210,11 +210,12 @@ public class RadixTreeTests(ITestOutputHelper output)
         Assert.False(tree.Remove(Id(3, 0), out _));
         Assert.True(tree.Remove(Id(2, 0), out _));
         Assert.Equal(0, tree.Count);
-        Assert.Equal(0, tree.EstimatedBytes);
+        Assert.Equal(tree.SpareBytes, tree.EstimatedBytes);
+        tree.CheckInvariants();
     }
 
     [Fact]
-    public void RemovingEverything_ReturnsTheAccountingToZero()
+    public void RemovingEverything_LeavesOnlyBoundedSpares()
     {
         var tree = new RadixTree<int>();
         var keys = new List<StreamId>();
@@ -232,7 +233,98 @@ public class RadixTreeTests(ITestOutputHelper output)
         foreach (var key in keys.Where((_, i) => i % 2 == 0)) Assert.True(tree.Remove(key, out _));
         tree.CheckInvariants();
         Assert.Equal(0, tree.Count);
+        Assert.Equal(tree.SpareBytes, tree.EstimatedBytes);
+        Assert.InRange(tree.SpareBytes, 1, RadixTree<int>.SparesObjectBytes + RadixTree<int>.MaxSpareBytes);
+
+        tree.Clear();
         Assert.Equal(0, tree.EstimatedBytes);
+        tree.CheckInvariants();
+    }
+
+    /// <summary>
+    /// A pending entries list's life: ids delivered ten at a time, then all acknowledged (in order, or in another
+    /// order), so the tree keeps going through empty. Spare nodes and arrays make the second pass over the same ids
+    /// allocate nothing, and the accounting stays exact throughout (CheckInvariants recomputes it, spares included).
+    /// </summary>
+    [Fact]
+    public void InsertRemoveCyclesThroughEmpty_ReuseSparesAndAllocateNothingAfterWarmUp()
+    {
+        const int Rounds = 100, PerRound = 10;
+        var tree = new RadixTree<PendingEntry>();
+        var consumer = new Consumer("c"u8.ToArray(), 0);
+        var random = new Random(7);
+        // Ms 1…1000 (a boundary of the low ms byte every 256) with seq 1, as XREADGROUP COUNT 10 delivers them;
+        // every third round acknowledged in a shuffled order.
+        var rounds = new StreamId[Rounds][];
+        var removals = new StreamId[Rounds][];
+        for (var r = 0; r < Rounds; r++)
+        {
+            rounds[r] = [.. Enumerable.Range(1, PerRound).Select(i => Id((ulong)(r * PerRound + i), 1))];
+            removals[r] = [.. rounds[r]];
+            if (r % 3 == 0) random.Shuffle(removals[r]);
+        }
+
+        RunAll(check: true);
+        var emptyBytes = tree.EstimatedBytes;
+        Assert.Equal(tree.SpareBytes, emptyBytes);
+        Assert.InRange(emptyBytes, 1, RadixTree<PendingEntry>.SparesObjectBytes + RadixTree<PendingEntry>.MaxSpareBytes);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll(check: false);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, tree.Count);
+        tree.CheckInvariants();
+        RunAll(check: true);
+        Assert.Equal(emptyBytes, tree.EstimatedBytes);
+
+        void RunAll(bool check)
+        {
+            for (var r = 0; r < Rounds; r++)
+            {
+                foreach (var id in rounds[r]) tree.TryAdd(id, new PendingEntry(consumer, r, 1));
+                if (check)
+                {
+                    Assert.Equal(PerRound, tree.Count);
+                    tree.CheckInvariants();
+                }
+                foreach (var id in removals[r])
+                {
+                    tree.Remove(id, out var entry);
+                    if (check) Assert.Equal(r, entry.DeliveryTimeMs);
+                }
+                if (check)
+                {
+                    Assert.Equal(0, tree.Count);
+                    tree.CheckInvariants();
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ValuesParkedInSpares_AreReleased()
+    {
+        var tree = new RadixTree<object>();
+        var weak = FillAndEmpty(tree);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(weak.IsAlive);
+        Assert.Equal(0, tree.Count);
+        Assert.True(tree.SpareBytes > 0);
+        tree.CheckInvariants();
+
+        static WeakReference FillAndEmpty(RadixTree<object> tree)
+        {
+            for (ulong i = 0; i < 20; i++) tree.Set(Id(i, 1), new object());
+            Assert.True(tree.TryGetValue(Id(7, 1), out var value));
+            var weak = new WeakReference(value);
+            for (ulong i = 0; i < 20; i++) Assert.True(tree.Remove(Id(i, 1), out _));
+            return weak;
+        }
     }
 
     [Fact]

@@ -265,6 +265,9 @@ public static class ConsumerGroupCommands
 
     // ---- XREADGROUP --------------------------------------------------------------------------------------
 
+    /// <summary>XREADGROUP keys whose ids are parsed into a stack buffer; more take an array.</summary>
+    private const int StackReadKeys = 16;
+
     // XREADGROUP GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds]
     //            [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]
     private static void XReadGroup(CommandContext ctx)
@@ -274,19 +277,17 @@ public static class ConsumerGroupCommands
         var consumerName = ctx.Arg(args.GroupArg + 1);
         if (ctx.IsRetry && !CheckStillBlockable(ctx, args, groupName)) return;
 
-        var groups = new ConsumerGroup[args.KeyCount];
-        var ids = new StreamId[args.KeyCount];
+        // No array per call: the ids go on the stack (up to a bound) and each group is found again when served.
+        var ids = args.KeyCount <= StackReadKeys ? stackalloc StreamId[StackReadKeys] : new StreamId[args.KeyCount];
         for (var i = 0; i < args.KeyCount; i++)
         {
             var key = ctx.Arg(args.FirstKey + i);
             if (!ctx.TryGet<Stream>(key, out var stream)) return;
-            var group = stream?.Groups.Find(groupName);
-            if (group is null)
+            if (stream?.Groups.Find(groupName) is null)
             {
                 ctx.Error(Errors.NoGroupInXReadGroup(ctx.ArgString(args.FirstKey + i), Encoding.UTF8.GetString(groupName)));
                 return;
             }
-            groups[i] = group;
             var idArg = ctx.Arg(args.FirstId + i);
             if (idArg.SequenceEqual("$"u8))
             {
@@ -308,7 +309,7 @@ public static class ConsumerGroupCommands
             if (budget.Exhausted) break;
             var key = ctx.Arg(args.FirstKey + i);
             var stream = (Stream)ctx.Db.Get(key)!;
-            var group = groups[i];
+            var group = stream.Groups.Find(groupName)!;
             var after = ids[i];
             var history = after != StreamId.Max;
             var serve = history;
@@ -360,8 +361,9 @@ public static class ConsumerGroupCommands
         if (args.ClaimMinIdle >= 0 && ctx.Client.Blocked is { } blocked)
         {
             long recheck = 0;
-            foreach (var group in groups)
+            for (var i = 0; i < args.KeyCount; i++)
             {
+                var group = ((Stream)ctx.Db.Get(ctx.Arg(args.FirstKey + i))!).Groups.Find(groupName)!;
                 var at = group.NextClaimableAt(args.ClaimMinIdle);
                 if (at != 0 && (recheck == 0 || at < recheck)) recheck = at;
             }

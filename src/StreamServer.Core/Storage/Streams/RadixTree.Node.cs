@@ -41,14 +41,28 @@ public sealed partial class RadixTree<TValue>
         // Narrow fields keep the object at 64 bytes (16 of header, 48 of fields): it matters for small nodes.
         private ushort _count;
         private ushort _leafCount;
-        public readonly byte Depth;
         public bool IsDirect;
 
-        public Node(int depth, UInt128 template, int capacity)
+        public Node(int depth, UInt128 template, byte[] keys)
         {
             Depth = (byte)depth;
             Template = template;
-            Keys = new byte[capacity];
+            Keys = keys;
+        }
+
+        public byte Depth { get; private set; }
+
+        /// <summary>Makes a spare node (no slots, no value or child array) into a new empty sorted node.</summary>
+        public void Reset(int depth, UInt128 template, byte[] keys)
+        {
+            Depth = (byte)depth;
+            Template = template;
+            Keys = keys;
+            Values = null;
+            Children = null;
+            _count = 0;
+            _leafCount = 0;
+            IsDirect = false;
         }
 
         public int Count
@@ -162,7 +176,7 @@ public sealed partial class RadixTree<TValue>
             return bytes;
         }
 
-        private static long ArrayBytes(int length, int elementSize)
+        public static long ArrayBytes(int length, int elementSize)
             => (3 * IntPtr.Size + (long)length * elementSize + 7) & ~7L;
     }
 }

@@ -11,7 +11,9 @@ namespace StreamServer.Storage.Streams;
 /// <remarks>
 /// An adaptive radix tree with path compression (see <see cref="Node"/>). Values live inline in their node's
 /// value array, so there is no object per key; lookups and seeks walk down at most 16 nodes without
-/// allocating or recursing, and inserts allocate only nodes. Not thread-safe: the dispatcher owns it.
+/// allocating or recursing, and inserts allocate only nodes — spare ones first (see <see cref="Spares"/>), so a
+/// tree that empties and fills again, as a pending entries list does, stops allocating. Not thread-safe: the
+/// dispatcher owns it.
 /// </remarks>
 public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamId, TValue>>
 {
@@ -21,8 +23,11 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
 
     public int Count => _count;
 
-    /// <summary>Approximate memory held by the tree's own nodes and arrays (not by the values they point to).</summary>
-    public long EstimatedBytes => _bytes;
+    /// <summary>
+    /// Approximate memory held by the tree's own nodes and arrays, spares for reuse included (not by the values
+    /// they point to).
+    /// </summary>
+    public long EstimatedBytes => _bytes + SpareBytes;
 
     public bool TryGetValue(StreamId key, out TValue value)
     {
@@ -92,6 +97,7 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
             if ((diff & RadixKey.SuffixMask(depth)) != 0) break;
 
             value = node.Values![slot];
+            _spares ??= new Spares();
             CloseSlot(node, slot);
             _count--;
             if (node.Count > 0)
@@ -117,11 +123,13 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
         return false;
     }
 
+    /// <summary>Empties the tree and lets go of its spares too.</summary>
     public void Clear()
     {
         _root = null;
         _count = 0;
         _bytes = 0;
+        _spares = null;
     }
 
     /// <summary>The smallest key ≥ <paramref name="key"/>.</summary>
@@ -424,18 +432,22 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
 
         _bytes -= parent.EstimatedBytes();
         if (parent.LeafCount == 0) parent.Template = (parent.Template & ~suffixMask) | (leafKey & suffixMask);
-        parent.Values ??= new TValue[parent.Capacity];
+        parent.Values ??= RentValues(parent.Capacity);
         parent.Values[parentSlot] = node.Values![slot];
         parent.Children![parentSlot] = null;
         parent.LeafCount++;
-        if (parent.ChildCount == 0) parent.Children = null;
+        if (parent.ChildCount == 0)
+        {
+            ReturnChildren(parent.Children);
+            parent.Children = null;
+        }
         _bytes += parent.EstimatedBytes();
         Discard(node);
     }
 
     private Node NewNode(int depth, UInt128 template, int capacity)
     {
-        var node = new Node(depth, template, capacity);
+        var node = RentNode(depth, template, capacity);
         _bytes += node.EstimatedBytes();
         return node;
     }
@@ -449,7 +461,12 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
         return node;
     }
 
-    private void Discard(Node node) => _bytes -= node.EstimatedBytes();
+    /// <summary>A node no longer linked: out of the live bytes, into the spares.</summary>
+    private void Discard(Node node)
+    {
+        _bytes -= node.EstimatedBytes();
+        ReturnNode(node);
+    }
 
     private void Link(Node? parent, int parentSlot, Node node)
     {
@@ -462,8 +479,12 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
         _bytes -= node.EstimatedBytes();
         node.Values![slot] = default!;
         node.LeafCount--;
-        if (node.LeafCount == 0) node.Values = null;
-        node.Children ??= new Node?[node.Capacity];
+        if (node.LeafCount == 0)
+        {
+            ReturnValues(node.Values);
+            node.Values = null;
+        }
+        node.Children ??= RentChildren(node.Capacity);
         node.Children[slot] = child;
         _bytes += node.EstimatedBytes();
     }
@@ -507,19 +528,19 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
 
         if (leaf)
         {
-            node.Values ??= new TValue[node.Capacity];
+            node.Values ??= RentValues(node.Capacity);
             node.LeafCount++;
         }
         else
         {
-            node.Children ??= new Node?[node.Capacity];
+            node.Children ??= RentChildren(node.Capacity);
         }
         node.Count++;
         _bytes += node.EstimatedBytes();
         return slot;
     }
 
-    /// <summary>Removes a slot, shrinking the node when it has become sparse.</summary>
+    /// <summary>Removes a slot, shrinking the node when it has become sparse (not when empty: the caller discards it).</summary>
     private void CloseSlot(Node node, int slot)
     {
         _bytes -= node.EstimatedBytes();
@@ -547,49 +568,60 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
             }
         }
         node.Count--;
-        if (node.LeafCount == 0) node.Values = null;
-        if (node.ChildCount == 0) node.Children = null;
+        if (node.LeafCount == 0 && node.Values is { } emptied)
+        {
+            ReturnValues(emptied);
+            node.Values = null;
+        }
+        if (node.ChildCount == 0 && node.Children is { } orphaned)
+        {
+            ReturnChildren(orphaned);
+            node.Children = null;
+        }
 
         if (node.IsDirect)
         {
             if (node.Count <= DirectShrinkCount) ToSorted(node, MaxSortedCapacity);
         }
-        else if (node.Keys.Length > 1 && node.Count <= node.Keys.Length / 4)
+        else if (node.Count > 0 && node.Keys.Length > 1 && node.Count <= node.Keys.Length / 4)
         {
             ResizeSorted(node, node.Keys.Length / 2);
         }
         _bytes += node.EstimatedBytes();
     }
 
-    private static void ResizeSorted(Node node, int capacity)
+    private void ResizeSorted(Node node, int capacity)
     {
         var count = node.Count;
-        var keys = new byte[capacity];
+        var keys = RentKeys(capacity);
         Array.Copy(node.Keys, keys, count);
+        ReturnKeys(node.Keys);
         node.Keys = keys;
         if (node.Values is { } values)
         {
-            var resized = new TValue[capacity];
+            var resized = RentValues(capacity);
             Array.Copy(values, resized, count);
+            ReturnValues(values);
             node.Values = resized;
         }
         if (node.Children is { } children)
         {
-            var resized = new Node?[capacity];
+            var resized = RentChildren(capacity);
             Array.Copy(children, resized, count);
+            ReturnChildren(children);
             node.Children = resized;
         }
     }
 
-    private static void ToDirect(Node node)
+    private void ToDirect(Node node)
     {
         var keys = node.Keys;
         var values = node.Values;
         var children = node.Children;
-        node.Keys = new byte[32];
+        node.Keys = RentKeys(32);
         node.IsDirect = true;
-        node.Values = values is null ? null : new TValue[256];
-        node.Children = children is null ? null : new Node?[256];
+        node.Values = values is null ? null : RentValues(256);
+        node.Children = children is null ? null : RentChildren(256);
         for (var i = 0; i < node.Count; i++)
         {
             var b = keys[i];
@@ -597,15 +629,19 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
             if (values is not null) node.Values![b] = values[i];
             if (children is not null) node.Children![b] = children[i];
         }
+        ReturnKeys(keys);
+        if (values is not null) ReturnValues(values);
+        if (children is not null) ReturnChildren(children);
     }
 
-    private static void ToSorted(Node node, int capacity)
+    private void ToSorted(Node node, int capacity)
     {
+        var bitmap = node.Keys;
         var values = node.Values;
         var children = node.Children;
-        var keys = new byte[capacity];
-        TValue[]? sortedValues = values is null ? null : new TValue[capacity];
-        Node?[]? sortedChildren = children is null ? null : new Node?[capacity];
+        var keys = RentKeys(capacity);
+        var sortedValues = values is null ? null : RentValues(capacity);
+        var sortedChildren = children is null ? null : RentChildren(capacity);
         var i = 0;
         for (var slot = node.First(); slot >= 0; slot = node.Next(slot), i++)
         {
@@ -617,20 +653,68 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
         node.Keys = keys;
         node.Values = sortedValues;
         node.Children = sortedChildren;
+        ReturnKeys(bitmap);
+        if (values is not null) ReturnValues(values);
+        if (children is not null) ReturnChildren(children);
     }
 
     /// <summary>Test hook: checks every structural invariant and the byte accounting; throws on the first violation.</summary>
     internal void CheckInvariants()
     {
+        var spares = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var spareBytes = CheckSpares(spares);
         long bytes = 0;
         var count = 0;
-        if (_root is not null) Check(_root, ref bytes, ref count);
+        if (_root is not null) Check(_root, spares, ref bytes, ref count);
         if (count != _count) throw new InvalidOperationException($"count {_count}, found {count}");
         if (bytes != _bytes) throw new InvalidOperationException($"bytes {_bytes}, recomputed {bytes}");
+        if (spareBytes != SpareBytes) throw new InvalidOperationException($"spare bytes {SpareBytes}, recomputed {spareBytes}");
     }
 
-    private static void Check(Node node, ref long bytes, ref int count)
+    /// <summary>Spares are cleared, within budget, and listed in <paramref name="seen"/> (a live node must not use one).</summary>
+    private long CheckSpares(HashSet<object> seen)
     {
+        if (_spares is not { } spares) return 0;
+        long bytes = 0;
+        for (var i = 0; i < spares.Nodes.Length; i++)
+        {
+            var node = spares.Nodes[i];
+            if ((node is null) != (i >= spares.NodeCount)) throw new InvalidOperationException("spare node count wrong");
+            if (node is null) continue;
+            if (node.Count != 0 || node.Keys.Length != 0 || node.Values is not null || node.Children is not null)
+                throw new InvalidOperationException("spare node not reset");
+            if (!seen.Add(node)) throw new InvalidOperationException("spare node listed twice");
+            bytes += NodeObjectBytes;
+        }
+        bytes += CheckSpareArrays(spares.Keys, 1, seen) + CheckSpareArrays(spares.Values, Unsafe.SizeOf<TValue>(), seen)
+            + CheckSpareArrays(spares.Children, IntPtr.Size, seen);
+        if (bytes > MaxSpareBytes) throw new InvalidOperationException($"spares hold {bytes} bytes");
+        return SparesObjectBytes + bytes;
+    }
+
+    private static long CheckSpareArrays<T>(T[]?[] slots, int elementSize, HashSet<object> seen)
+    {
+        long bytes = 0;
+        for (var slot = 0; slot < slots.Length; slot++)
+        {
+            var array = slots[slot];
+            if (array is null) continue;
+            if (array.Length != 1 << (slot / 2)) throw new InvalidOperationException("spare array in the wrong slot");
+            foreach (var item in array)
+            {
+                if (!EqualityComparer<T>.Default.Equals(item, default!)) throw new InvalidOperationException("spare array not cleared");
+            }
+            if (!seen.Add(array)) throw new InvalidOperationException("spare array listed twice");
+            bytes += Node.ArrayBytes(array.Length, elementSize);
+        }
+        return bytes;
+    }
+
+    private static void Check(Node node, HashSet<object> spares, ref long bytes, ref int count)
+    {
+        if (spares.Contains(node) || spares.Contains(node.Keys) || (node.Values is { } v && spares.Contains(v))
+            || (node.Children is { } c && spares.Contains(c)))
+            throw new InvalidOperationException("live node uses a spare");
         bytes += node.EstimatedBytes();
         if (node.Count < 1) throw new InvalidOperationException("empty node");
         if (RadixKey.ByteAt(node.Template, node.Depth) != 0) throw new InvalidOperationException("template branch byte set");
@@ -651,7 +735,7 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
                     throw new InvalidOperationException("child prefix differs");
                 if (node.Values is not null && !EqualityComparer<TValue>.Default.Equals(node.Values[slot], default!))
                     throw new InvalidOperationException("stale value in child slot");
-                Check(child, ref bytes, ref count);
+                Check(child, spares, ref bytes, ref count);
             }
             else
             {
