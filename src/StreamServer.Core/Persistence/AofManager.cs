@@ -61,8 +61,14 @@ public sealed class AofManager : ICommandObserver
 
     public bool RewriteInProgress => _rewriter is not null;
 
-    /// <summary>Tests: the running rewrite (driven step by step with <see cref="AofRewriter.ManualStepsForTests"/>).</summary>
+    /// <summary>Tests: the running rewrite.</summary>
     internal AofRewriter? RewriterForTests => _rewriter;
+
+    /// <summary>Tests: slots per snapshot step of the next rewrites.</summary>
+    internal int RewriteChunkSlotsForTests { get; set; } = AofRewriter.ChunkSlots;
+
+    /// <summary>Tests: the next rewrites take a snapshot step only when the test calls <see cref="AofRewriter.StepForTests"/>.</summary>
+    internal bool RewriteManualStepsForTests { get; set; }
 
     private string AppendDir => Path.Combine(_server.Options.Dir, _server.Options.AppendDirName);
 
@@ -279,7 +285,7 @@ public sealed class AofManager : ICommandObserver
         _rewriteBaseSeq = baseSeq;
         var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
         var snapshotStarted = Stopwatch.GetTimestamp();
-        var rewriter = new AofRewriter(_server, temp, _dispatcher.Post);
+        var rewriter = new AofRewriter(_server, temp, _dispatcher.Post, RewriteChunkSlotsForTests, RewriteManualStepsForTests);
         _rewriter = rewriter;
         var info = Info;
         info.AofRewriteInProgress = true;

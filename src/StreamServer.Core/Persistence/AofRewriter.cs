@@ -165,14 +165,16 @@ public sealed class AofRewriter
 
     /// <summary>Notes the tables and hooks the databases. Dispatcher thread.</summary>
     /// <param name="post">Runs an action on the dispatcher, under the run lock, between batches (<see cref="Dispatcher.Post(Action)"/>).</param>
-    public AofRewriter(ServerContext server, string tempPath, Action<Action> post)
+    /// <param name="chunkSlots">Slots per step (tests walk in small steps).</param>
+    /// <param name="manualSteps">Tests: steps are not posted but taken when the test calls <see cref="StepForTests"/>.</param>
+    public AofRewriter(ServerContext server, string tempPath, Action<Action> post, int chunkSlots = ChunkSlots, bool manualSteps = false)
     {
         GcPauseAtStart = GC.GetTotalPauseDuration();
         _server = server;
         _tempPath = tempPath;
         _post = post;
-        _chunkSlots = ChunkSlotsForTests > 0 ? ChunkSlotsForTests : ChunkSlots;
-        _manualSteps = ManualStepsForTests;
+        _chunkSlots = chunkSlots;
+        _manualSteps = manualSteps;
         _mark = Interlocked.Increment(ref _generations) * 4;
         _now = server.Clock.NowMs;
         _databases = [.. server.Keyspace.Databases];
@@ -202,12 +204,6 @@ public sealed class AofRewriter
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;
 
-    /// <summary>Tests: slots per step instead of <see cref="ChunkSlots"/> (0 = the default).</summary>
-    internal static int ChunkSlotsForTests;
-
-    /// <summary>Tests: steps are not posted to the dispatcher but run when the test calls <see cref="StepForTests"/>.</summary>
-    internal static bool ManualStepsForTests;
-
     public int KeyCount { get; }
 
     /// <summary>Walk steps taken so far, the dispatcher time they took, and the longest (dispatcher thread).</summary>
@@ -217,10 +213,8 @@ public sealed class AofRewriter
 
     public TimeSpan LongestStep { get; private set; }
 
-    /// <summary>Entries the dispatcher wrote itself because they were about to change.</summary>
-    public int CapturedCount => _capturedCount;
-
-    private int _capturedCount;
+    /// <summary>Entries the dispatcher wrote itself because they were about to change (dispatcher thread).</summary>
+    public int CapturedCount { get; private set; }
 
     /// <summary>Tests: the database and slot the walk takes next (dispatcher thread).</summary>
     internal (int Db, int Slot) CursorForTests => _walkIndex < _walks.Length ? (_walks[_walkIndex].Db, _cursor) : (-1, 0);
@@ -258,7 +252,7 @@ public sealed class AofRewriter
                 var buffer = new ArrayBufferWriter<byte>();
                 Serialize(buffer, key, value, expiry);
                 _captured.Enqueue((db, buffer.WrittenSpan.ToArray()));
-                _capturedCount++;
+                CapturedCount++;
             }
             Volatile.Write(ref value.RewriteState, _mark + Done);
             return;
