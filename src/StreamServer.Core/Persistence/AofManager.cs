@@ -24,6 +24,7 @@ public sealed class AofManager : ICommandObserver
     private AofWriter? _writer;
     private AofRewriter? _rewriter;
     private long _rewriteBaseSeq;
+    private int _rewritesStarted;
     private long _rewriteFirstIncrSeq;
     private List<string> _obsoleteAfterRewrite = [];
     private bool _enabling;
@@ -283,7 +284,8 @@ public sealed class AofManager : ICommandObserver
             _obsoleteAfterRewrite = [.. manifest.LoadOrder.Select(f => f.Name)];
         }
         _rewriteBaseSeq = baseSeq;
-        var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        // One name per rewrite (Redis's has the child's pid): an abandoned rewrite's thread may still be finishing its file.
+        var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}-{++_rewritesStarted}.aof");
         var snapshotStarted = Stopwatch.GetTimestamp();
         var rewriter = new AofRewriter(_server, temp, _dispatcher.Post, RewriteChunkSlotsForTests, RewriteManualStepsForTests);
         _rewriter = rewriter;
@@ -360,9 +362,10 @@ public sealed class AofManager : ICommandObserver
         info.AofBaseSize = size;
         _rewriteBaseSize = size;
         _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base; snapshot in {Steps} steps on the dispatcher, "
-            + "{StepMs:F0} ms in all, longest {LongestMs:F2} ms; {Captured} entries written before a change; GC pauses since the snapshot began {Ms:F0} ms)",
+            + "{StepMs:F0} ms in all, longest {LongestMs:F2} ms; {Captured} entries written before a change; GC pauses since the snapshot began {Ms:F0} ms, "
+            + "collections gen0/1/2 {Collections})",
             size, rewriter.Steps, rewriter.StepTime.TotalMilliseconds, rewriter.LongestStep.TotalMilliseconds, rewriter.CapturedCount,
-            (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
+            (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds, rewriter.GcCountsSinceStart());
         ServeFsyncWaiters(); // turning appendonly on is complete: the local fsync counts from now on
     }
 

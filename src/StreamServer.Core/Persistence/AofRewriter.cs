@@ -170,6 +170,7 @@ public sealed class AofRewriter
     public AofRewriter(ServerContext server, string tempPath, Action<Action> post, int chunkSlots = ChunkSlots, bool manualSteps = false)
     {
         GcPauseAtStart = GC.GetTotalPauseDuration();
+        GcCountsAtStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         _server = server;
         _tempPath = tempPath;
         _post = post;
@@ -200,6 +201,13 @@ public sealed class AofRewriter
 
     /// <summary>GC pause total before the snapshot was taken (the log lines give the pauses since).</summary>
     public TimeSpan GcPauseAtStart { get; }
+
+    /// <summary>Collections of generations 0, 1 and 2 before the snapshot was taken.</summary>
+    public int[] GcCountsAtStart { get; }
+
+    /// <summary>Collections since the start, as "gen0/gen1/gen2" (each count includes the older generations' collections).</summary>
+    public string GcCountsSinceStart()
+        => $"{GC.CollectionCount(0) - GcCountsAtStart[0]}/{GC.CollectionCount(1) - GcCountsAtStart[1]}/{GC.CollectionCount(2) - GcCountsAtStart[2]}";
 
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;

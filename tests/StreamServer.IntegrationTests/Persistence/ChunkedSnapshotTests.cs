@@ -101,6 +101,53 @@ public class ChunkedSnapshotTests
         Directory.Delete(dir, true);
     }
 
+    [Fact]
+    public async Task Rewrite_AbandonedByAppendOnlyNo_UnhooksTheDatabases_AndTheNextRewriteIsComplete()
+    {
+        var dir = NewTempDir();
+        var expected = new Dictionary<string, string>();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir, "no")))
+        {
+            var aof = server.Runtime.Aof;
+            var dispatcher = server.Runtime.Dispatcher;
+            await using var c = await Connect(server.Port);
+            for (var i = 0; i < 200; i++) await c.Cmd("SET", $"k:{i}", $"v{i}");
+            aof.RewriteChunkSlotsForTests = 7;
+            aof.RewriteManualStepsForTests = true;
+            Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
+            var rewriter = (await dispatcher.InvokeAsync(() => aof.RewriterForTests))!;
+            for (var steps = 0; steps < 5;)
+            {
+                if (await dispatcher.InvokeAsync(rewriter.StepForTests)) steps++;
+                else await Task.Delay(1);
+            }
+            await c.Cmd("SET", "k:100", "changed ahead of the cursor");
+            Assert.Equal("+OK\r\n", await c.Cmd("CONFIG", "SET", "appendonly", "no"));
+            Assert.True(await dispatcher.InvokeAsync(() => aof.RewriterForTests is null
+                && server.Runtime.Server.Keyspace.Databases.All(db => db.RewriteAccess is null)));
+            // The abandoned rewrite's thread ends (Detach hands it the end of the walk) and its temp file goes.
+            var appendDir = Path.Combine(dir, "appendonlydir");
+            for (var tries = 0; tries < 100 && Directory.EnumerateFiles(appendDir, "temp-*").Any(); tries++) await Task.Delay(50);
+            Assert.Empty(Directory.EnumerateFiles(appendDir, "temp-*"));
+
+            await c.Cmd("DEL", "k:1");
+            await c.Cmd("SET", "k:2", "after");
+            aof.RewriteManualStepsForTests = false;
+            Assert.Equal("+OK\r\n", await c.Cmd("CONFIG", "SET", "appendonly", "yes")); // writes a new base
+            for (var tries = 0; tries < 200 && (await c.Cmd("INFO", "persistence")).Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal); tries++)
+                await Task.Delay(50);
+            await c.Cmd("SET", "k:3", "in the incr file");
+            for (var i = 0; i < 200; i++) expected[$"k:{i}"] = await c.Cmd("GET", $"k:{i}");
+        }
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir, "no")))
+        {
+            await using var c = await Connect(server.Port);
+            foreach (var (key, reply) in expected) Assert.Equal(reply, await c.Cmd("GET", key));
+            Assert.Equal(":199\r\n", await c.Cmd("DBSIZE"));
+        }
+        Directory.Delete(dir, true);
+    }
+
     /// <summary>Key names by type, so most writes fit the value they meet (a few still answer WRONGTYPE after a RENAME).</summary>
     private sealed class KeyNames
     {
