@@ -232,7 +232,7 @@ public sealed class Database
         try
         {
             KeyExpired?.Invoke(this, key);
-            var value = Remove(slot);
+            var value = Remove(_entries.Find(key)); // found again: the event's handlers may have changed the table
             ExpiredKeys++;
             Touch(key);
             KeyRemoved?.Invoke(this, key, value);
