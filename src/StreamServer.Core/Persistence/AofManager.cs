@@ -25,6 +25,7 @@ public sealed class AofManager : ICommandObserver
     private AofWriter? _writer;
     private AofRewriter? _rewriter;
     private long _rewriteBaseSeq;
+    private int _rewritesStarted;
     private long _rewriteFirstIncrSeq;
     private List<string> _obsoleteAfterRewrite = [];
     private bool _enabling;
@@ -66,6 +67,15 @@ public sealed class AofManager : ICommandObserver
     public AofWriter? Writer => _writer;
 
     public bool RewriteInProgress => _rewriter is not null;
+
+    /// <summary>Tests: the running rewrite.</summary>
+    internal AofRewriter? RewriterForTests => _rewriter;
+
+    /// <summary>Tests: slots per snapshot step of the next rewrites.</summary>
+    internal int RewriteChunkSlotsForTests { get; set; } = AofRewriter.ChunkSlots;
+
+    /// <summary>Tests: the next rewrites take a snapshot step only when the test calls <see cref="AofRewriter.StepForTests"/>.</summary>
+    internal bool RewriteManualStepsForTests { get; set; }
 
     private string AppendDir => Path.Combine(_server.Options.Dir, _server.Options.AppendDirName);
 
@@ -291,15 +301,17 @@ public sealed class AofManager : ICommandObserver
             _obsoleteAfterRewrite = [.. manifest.LoadOrder.Select(f => f.Name)];
         }
         _rewriteBaseSeq = baseSeq;
-        var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        // One name per rewrite (Redis's has the child's pid): an abandoned rewrite's thread may still be finishing its file.
+        var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}-{++_rewritesStarted}.aof");
         var snapshotStarted = Stopwatch.GetTimestamp();
-        var rewriter = new AofRewriter(_server, temp);
+        var rewriter = new AofRewriter(_server, temp, _dispatcher.Post, RewriteChunkSlotsForTests, RewriteManualStepsForTests);
         _rewriter = rewriter;
         var info = Info;
         info.AofRewriteInProgress = true;
         info.AofRewriteScheduled = false;
-        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot taken in {Ms:F1} ms, of which GC pauses {Gc:F0} ms)",
-            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
+        _log.LogInformation("Background append only file rewriting started ({Keys} keys, snapshot started in {Ms:F1} ms, of which GC pauses {Gc:F0} ms; taken in steps of {Slots} slots)",
+            rewriter.KeyCount, Stopwatch.GetElapsedTime(snapshotStarted).TotalMilliseconds, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds,
+            AofRewriter.ChunkSlots);
         var thread = new Thread(() =>
         {
             try
@@ -368,8 +380,11 @@ public sealed class AofManager : ICommandObserver
         info.AofRewritesConsecutiveFailures = 0;
         info.AofBaseSize = size;
         _rewriteBaseSize = size;
-        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base, GC pauses since the snapshot began {Ms:F0} ms)",
-            size, (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds);
+        _log.LogInformation("Background AOF rewrite finished successfully ({Bytes} bytes base; snapshot in {Steps} steps on the dispatcher, "
+            + "{StepMs:F0} ms in all, longest {LongestMs:F2} ms; {Captured} entries written before a change; GC pauses since the snapshot began {Ms:F0} ms, "
+            + "collections gen0/1/2 {Collections})",
+            size, rewriter.Steps, rewriter.StepTime.TotalMilliseconds, rewriter.LongestStep.TotalMilliseconds, rewriter.CapturedCount,
+            (GC.GetTotalPauseDuration() - rewriter.GcPauseAtStart).TotalMilliseconds, rewriter.GcCountsSinceStart());
         ServeFsyncWaiters(); // turning appendonly on is complete: the local fsync counts from now on
     }
 

@@ -6,10 +6,10 @@ namespace StreamServer.Storage;
 /// </summary>
 public sealed class Database
 {
-    private readonly Dictionary<byte[], RedisObject> _entries = new(ByteArrayComparer.Instance);
-    private readonly Dictionary<byte[], RedisObject>.AlternateLookup<ReadOnlySpan<byte>> _entriesBySpan;
-    private readonly Dictionary<byte[], long> _expires = new(ByteArrayComparer.Instance);
-    private readonly Dictionary<byte[], long>.AlternateLookup<ReadOnlySpan<byte>> _expiresBySpan;
+    // Both replaced (not cleared) by Clear: an AOF rewrite still walking the old ones keeps them (see SnapshotSource).
+    private KeyTable _entries = new();
+    private Dictionary<byte[], long> _expires = new(ByteArrayComparer.Instance);
+    private Dictionary<byte[], long>.AlternateLookup<ReadOnlySpan<byte>> _expiresBySpan;
     private readonly PriorityQueue<byte[], long> _expiryQueue = new();
     private readonly IClock _clock;
 
@@ -17,7 +17,6 @@ public sealed class Database
     {
         Index = index;
         _clock = clock;
-        _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
         _expiresBySpan = _expires.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
@@ -40,8 +39,11 @@ public sealed class Database
     public bool IsExpiring { get; private set; }
 
     /// <summary>
-    /// Set while an AOF rewrite runs: called with every value a lookup returns (and its key), before the caller can
-    /// change it in place, so the rewrite writes the value as it was at the snapshot. Values stored meanwhile get
+    /// Set while an AOF rewrite runs (Persistence/AofRewriter): called with an entry's key and value before anything
+    /// may change the entry — every lookup (the caller may change the value in place), replacement, removal, expiry,
+    /// RENAME, a change of its expiry time — while the entry is still as it was (its expiry time too). The rewrite
+    /// writes an entry of its snapshot that it has not written yet there and then. All changes go through
+    /// <see cref="BeforeChange"/>, the one place that calls it. Values stored meanwhile get
     /// <see cref="RewriteStoredState"/>: they are not part of the snapshot.
     /// </summary>
     internal Action<byte[], RedisObject>? RewriteAccess;
@@ -51,28 +53,31 @@ public sealed class Database
     /// <summary>Raised when a key is deleted or expires, with the value that went.</summary>
     public event Action<Database, byte[], RedisObject>? KeyRemoved;
 
-    public IEnumerable<KeyValuePair<byte[], RedisObject>> Entries => _entries;
+    public IEnumerable<KeyValuePair<byte[], RedisObject>> Entries => _entries.Entries();
 
     /// <summary>
-    /// The AOF rewrite's snapshot: a copy of the table as it is now. The dictionary copies its entries as they are
-    /// (stored hash codes, no lookups, no visit to the keys or values); copying keys and values out one by one
-    /// touches every object and was slower for millions of keys.
+    /// The AOF rewrite's snapshot source: the key table and expiry map as they are now. The rewrite walks the table's
+    /// slots in chunks (<see cref="KeyTable.GetAt"/>) on the dispatcher; <see cref="Clear"/> replaces both objects
+    /// rather than emptying them, so a walk in progress finishes over the flushed entries, which nothing can reach
+    /// or change any more.
     /// </summary>
-    internal Dictionary<byte[], RedisObject> CopyEntries() => new(_entries, _entries.Comparer);
+    internal (KeyTable Entries, Dictionary<byte[], long> Expires) SnapshotSource() => (_entries, _expires);
 
-    /// <summary>The AOF rewrite's snapshot of expiry times (null when there are none), safe to read from another thread.</summary>
-    internal Dictionary<byte[], long>? CopyExpires() => _expires.Count == 0 ? null : new Dictionary<byte[], long>(_expires, _expires.Comparer);
+    /// <summary>The one call of <see cref="RewriteAccess"/>: the entry (key, value, expiry) is about to change or be used.</summary>
+    private void BeforeChange(byte[] key, RedisObject value) => RewriteAccess?.Invoke(key, value);
 
     /// <summary>The live value, or null; an expired key is removed on the way (lazy expiry).</summary>
     public RedisObject? Get(ReadOnlySpan<byte> key)
     {
-        if (!_entriesBySpan.TryGetValue(key, out var actualKey, out var value)) return null;
+        var slot = _entries.Find(key);
+        if (slot < 0) return null;
+        var value = _entries.ValueAt(slot);
         if (_expires.Count != 0 && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs)
         {
-            Expire(actualKey, value);
+            Expire(slot);
             return null;
         }
-        RewriteAccess?.Invoke(actualKey!, value);
+        if (RewriteAccess is not null) BeforeChange(_entries.KeyAt(slot), value);
         return value;
     }
 
@@ -85,18 +90,23 @@ public sealed class Database
     /// <summary>Adds or replaces the value; keeps the expiry only if <paramref name="keepTtl"/>.</summary>
     public void Set(ReadOnlySpan<byte> key, RedisObject value, bool keepTtl = false)
     {
-        if (RewriteAccess is not null) value.RewriteState = RewriteStoredState;
-        if (_entriesBySpan.TryGetValue(key, out var actualKey, out _))
+        var slot = _entries.Find(key);
+        if (slot >= 0)
         {
-            _entries[actualKey] = value;
+            var actualKey = _entries.KeyAt(slot);
+            if (RewriteAccess is not null)
+            {
+                BeforeChange(actualKey, _entries.ValueAt(slot));
+                value.RewriteState = RewriteStoredState;
+            }
+            _entries.SetValueAt(slot, value);
             if (!keepTtl) _expires.Remove(actualKey);
+            Touch(actualKey);
         }
         else
         {
-            actualKey = key.ToArray();
-            _entries.Add(actualKey, value);
+            Add(key, value);
         }
-        Touch(actualKey);
     }
 
     /// <summary>Adds a value under a key known to be absent; returns the stored key.</summary>
@@ -112,12 +122,23 @@ public sealed class Database
     public bool Delete(ReadOnlySpan<byte> key)
     {
         if (Get(key) is null) return false;
-        _entriesBySpan.Remove(key, out var removedKey, out var value);
-        var actualKey = removedKey!;
-        _expires.Remove(actualKey);
+        var slot = _entries.Find(key);
+        var actualKey = _entries.KeyAt(slot);
+        var value = Remove(slot);
         Touch(actualKey);
-        KeyRemoved?.Invoke(this, actualKey, value!);
+        KeyRemoved?.Invoke(this, actualKey, value);
         return true;
+    }
+
+    /// <summary>Removes the entry in <paramref name="slot"/> and its expiry; returns the value.</summary>
+    private RedisObject Remove(int slot)
+    {
+        var key = _entries.KeyAt(slot);
+        var value = _entries.ValueAt(slot);
+        BeforeChange(key, value);
+        _entries.RemoveAt(slot);
+        if (_expires.Count != 0) _expires.Remove(key);
+        return value;
     }
 
     /// <summary>
@@ -128,11 +149,13 @@ public sealed class Database
     public void Rename(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
     {
         if (Get(source) is null) return;
-        _entriesBySpan.Remove(source, out var sourceKey, out var value);
-        var when = _expires.Remove(sourceKey!, out var w) ? w : -1;
-        Touch(sourceKey!);
+        var slot = _entries.Find(source);
+        var sourceKey = _entries.KeyAt(slot);
+        var when = _expires.TryGetValue(sourceKey, out var w) ? w : -1;
+        var value = Remove(slot);
+        Touch(sourceKey);
         Delete(destination);
-        var destinationKey = Add(destination, value!);
+        var destinationKey = Add(destination, value);
         if (when != -1) SetExpiry(destinationKey, when);
     }
 
@@ -140,35 +163,48 @@ public sealed class Database
     public void Touch(ReadOnlySpan<byte> key)
     {
         if (KeyTouched is null) return;
-        if (_entriesBySpan.TryGetValue(key, out var actualKey, out _)) Touch(actualKey);
+        var slot = _entries.Find(key);
+        if (slot >= 0) Touch(_entries.KeyAt(slot));
         else KeyTouched(this, key.ToArray());
     }
 
     private void Touch(byte[] key) => KeyTouched?.Invoke(this, key);
 
     /// <summary>Absolute expiry in Unix ms, or -1 when the key has none.</summary>
-    public long GetExpiry(ReadOnlySpan<byte> key) => _expiresBySpan.TryGetValue(key, out var when) ? when : -1;
+    public long GetExpiry(ReadOnlySpan<byte> key) => _expires.Count != 0 && _expiresBySpan.TryGetValue(key, out var when) ? when : -1;
 
     public void SetExpiry(ReadOnlySpan<byte> key, long unixMs)
     {
-        if (!_entriesBySpan.TryGetValue(key, out var actualKey, out _)) return;
+        var slot = _entries.Find(key);
+        if (slot < 0) return;
+        var actualKey = _entries.KeyAt(slot);
+        BeforeChange(actualKey, _entries.ValueAt(slot));
         _expires[actualKey] = unixMs;
         _expiryQueue.Enqueue(actualKey, unixMs);
         if (_expiryQueue.Count > 2 * _expires.Count + 1024) RebuildExpiryQueue();
     }
 
-    public bool RemoveExpiry(ReadOnlySpan<byte> key) => _expiresBySpan.Remove(key);
+    public bool RemoveExpiry(ReadOnlySpan<byte> key)
+    {
+        if (_expires.Count == 0) return false;
+        if (RewriteAccess is not null && _entries.Find(key) is var slot and >= 0) BeforeChange(_entries.KeyAt(slot), _entries.ValueAt(slot));
+        return _expiresBySpan.Remove(key);
+    }
 
+    /// <summary>FLUSHDB: new, empty tables (an AOF rewrite walking the old ones finishes over them, see <see cref="SnapshotSource"/>).</summary>
     public void Clear()
     {
-        foreach (var (key, value) in _entries)
+        var entries = _entries;
+        _entries = new KeyTable();
+        _expires = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
+        _expiresBySpan = _expires.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _expiryQueue.Clear();
+        if (KeyRemoved is null && KeyTouched is null) return;
+        foreach (var (key, value) in entries.Entries())
         {
             KeyRemoved?.Invoke(this, key, value);
             Touch(key);
         }
-        _entries.Clear();
-        _expires.Clear();
-        _expiryQueue.Clear();
     }
 
     /// <summary>Removes expired keys, at most <paramref name="budget"/> of them; returns how many went.</summary>
@@ -180,23 +216,23 @@ public sealed class Database
         {
             _expiryQueue.Dequeue();
             // The queue may hold stale times (EXPIRE changed, PERSIST, key deleted): the expires map is the truth.
-            if (_expires.TryGetValue(key, out var actual) && actual <= now && _entries.TryGetValue(key, out var value))
+            if (_expires.TryGetValue(key, out var actual) && actual <= now && _entries.Find(key) is var slot and >= 0)
             {
-                Expire(key, value);
+                Expire(slot);
                 removed++;
             }
         }
         return removed;
     }
 
-    private void Expire(byte[] key, RedisObject value)
+    private void Expire(int slot)
     {
+        var key = _entries.KeyAt(slot);
         IsExpiring = true;
         try
         {
             KeyExpired?.Invoke(this, key);
-            _entries.Remove(key);
-            _expires.Remove(key);
+            var value = Remove(_entries.Find(key)); // found again: the event's handlers may have changed the table
             ExpiredKeys++;
             Touch(key);
             KeyRemoved?.Invoke(this, key, value);
@@ -218,31 +254,30 @@ public sealed class Database
     {
         for (var attempt = 0; attempt < 100 && _entries.Count > 0; attempt++)
         {
-            var skip = random.Next(_entries.Count);
+            // A random slot; a free one (after deletions) moves on to the next occupied slot, wrapping around.
+            var slots = _entries.SlotCount;
+            var slot = random.Next(slots);
             byte[]? chosen = null;
-            foreach (var key in _entries.Keys)
-            {
-                if (skip-- == 0) { chosen = key; break; }
-            }
+            for (var n = 0; n < slots && !_entries.GetAt(slot, out chosen, out _); n++) slot = slot + 1 == slots ? 0 : slot + 1;
             if (chosen is not null && Get(chosen) is not null) return chosen;
         }
         return null;
     }
 
     /// <summary>
-    /// One SCAN step: up to <paramref name="count"/> keys from position <paramref name="cursor"/> in the table's entry
-    /// order. Entries keep their position until removed, so every key present for the whole scan is returned.
+    /// One SCAN step: up to <paramref name="count"/> keys from slot <paramref name="cursor"/> on; returns the slot to
+    /// continue from, or 0 at the end. Entries keep their slot until removed (<see cref="KeyTable"/>), so every key
+    /// present for the whole scan is returned, once.
     /// </summary>
     public long Scan(long cursor, int count, List<byte[]> into)
     {
-        long position = 0;
-        foreach (var key in _entries.Keys)
+        var slots = _entries.SlotCount;
+        var slot = cursor;
+        for (; slot < slots && into.Count < count; slot++)
         {
-            if (position++ < cursor) continue;
-            into.Add(key);
-            if (into.Count >= count) return position >= _entries.Count ? 0 : position;
+            if (_entries.GetAt((int)slot, out var key, out _)) into.Add(key);
         }
-        return 0;
+        return slot >= slots ? 0 : slot;
     }
 }
 
