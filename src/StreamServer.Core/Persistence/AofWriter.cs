@@ -47,6 +47,7 @@ public sealed class AofWriter : IDisposable
     private long _lastRetryMs;
     private bool _fsyncRequested;
     private bool _fsyncThreadWaiting;
+    private bool _fsyncing; // under Lock: the fsync thread is between taking its work and announcing what it covered
     private bool _stopping;
     private bool _cutBackPending;
     private long _incrSize;
@@ -124,6 +125,16 @@ public sealed class AofWriter : IDisposable
     public void WriteBuffered()
     {
         if (_buffer.WrittenCount == 0 || _writeError is not null) return;
+        if (Policy == AppendFsync.Always)
+        {
+            // While an fsync runs, the bytes wait here: the run that completes the batches it covers (posted after it,
+            // because clients are waiting) writes them all with one write(), and the next fsync covers them together,
+            // as Redis's one write per event-loop turn does. Only when someone waits, so that the post is certain.
+            lock (Lock)
+            {
+                if (_fsyncing && _waiters.Count > 0) return;
+            }
+        }
         TryWriteBuffer();
     }
 
@@ -304,17 +315,6 @@ public sealed class AofWriter : IDisposable
             ? (int)Math.Clamp(1000 - (nowMs - _lastFsyncMs), 1, 1000)
             : 1000;
 
-    /// <summary>A waiter whose writes the last fsync covers; under <see cref="Lock"/>.</summary>
-    private bool AnyWaiterCovered()
-    {
-        var synced = Volatile.Read(ref _synced);
-        foreach (var c in _waiters)
-        {
-            if (c.AofOffset <= synced) return true;
-        }
-        return false;
-    }
-
     private void Run()
     {
         // Batches still waiting at shutdown are completed here and resume their connections on this thread; their
@@ -340,6 +340,7 @@ public sealed class AofWriter : IDisposable
                     now = Environment.TickCount64;
                 }
                 upTo = Volatile.Read(ref _written);
+                _fsyncing = true;
                 retrying = _fsyncError is not null;
                 requested = _fsyncRequested;
                 _fsyncRequested = false;
@@ -400,8 +401,9 @@ public sealed class AofWriter : IDisposable
             }
             if (fsynced || requested) Synced?.Invoke();
 
+            var anyWaiter = EndFsyncAnyWaiter();
             if (stopping) CompleteCoveredWaiters(stopping: true);
-            else if (AnyWaiterCoveredLocked()) WaitersCovered?.Invoke();
+            else if (anyWaiter) WaitersCovered?.Invoke();
             if (actions is not null)
             {
                 foreach (var a in actions)
@@ -414,9 +416,17 @@ public sealed class AofWriter : IDisposable
         }
     }
 
-    private bool AnyWaiterCoveredLocked()
+    /// <summary>
+    /// After an fsync: true when clients wait, covered or not — the run that completes the covered ones also writes
+    /// what <see cref="WriteBuffered"/> held back meanwhile (whose waiters the next fsync then covers).
+    /// </summary>
+    private bool EndFsyncAnyWaiter()
     {
-        lock (Lock) return AnyWaiterCovered();
+        lock (Lock)
+        {
+            _fsyncing = false;
+            return _waiters.Count > 0;
+        }
     }
 
     /// <summary>Completes the batches of the clients whose writes the last fsync covers (after <see cref="WaitersCovered"/>). Run-lock holder.</summary>
