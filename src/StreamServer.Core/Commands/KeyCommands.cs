@@ -331,7 +331,7 @@ public static class KeyCommands
             ctx.Reply.Integer(0);
             return;
         }
-        if (when <= ctx.NowMs)
+        if (when <= ctx.NowMs && !db.IsLoading) // checkAlreadyExpired: not while loading the AOF
         {
             db.Delete(key);
         }

@@ -119,7 +119,7 @@ public static class StringCommands
 
         ReplyValue(ctx, value);
         var db = ctx.Db;
-        if ((options & (SetOptions.ExAt | SetOptions.PxAt)) != 0 && when <= ctx.NowMs)
+        if ((options & (SetOptions.ExAt | SetOptions.PxAt)) != 0 && when <= ctx.NowMs && !db.IsLoading)
         {
             db.Delete(key);
         }

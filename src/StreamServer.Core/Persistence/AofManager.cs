@@ -145,6 +145,7 @@ public sealed class AofManager : ICommandObserver
         info.Loading = true;
         info.LoadingStartUnixSeconds = _server.Clock.NowMs / 1000;
         Propagator.Loading = true;
+        _server.Keyspace.Loading = true;
         var started = Environment.TickCount64;
         try
         {
@@ -168,6 +169,7 @@ public sealed class AofManager : ICommandObserver
         {
             info.Loading = false;
             Propagator.Loading = false;
+            _server.Keyspace.Loading = false;
         }
     }
 

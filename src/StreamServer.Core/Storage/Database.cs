@@ -35,6 +35,9 @@ public sealed class Database
     /// <summary>Raised when a key expires (lazily or actively), before the touch and removal events (AOF propagates a DEL).</summary>
     public event Action<Database, byte[]>? KeyExpired;
 
+    /// <summary>True while the AOF loads (<see cref="Keyspace.Loading"/>): no key expires.</summary>
+    public bool IsLoading { get; internal set; }
+
     /// <summary>True while an expiry raises its events: a change that no command made (not counted as dirty).</summary>
     public bool IsExpiring { get; private set; }
 
@@ -72,7 +75,7 @@ public sealed class Database
         var slot = _entries.Find(key);
         if (slot < 0) return null;
         var value = _entries.ValueAt(slot);
-        if (_expires.Count != 0 && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs)
+        if (_expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs)
         {
             Expire(slot);
             return null;
@@ -85,7 +88,7 @@ public sealed class Database
 
     /// <summary>True when the key is present but its time has run out; removes nothing (safe while enumerating <see cref="Entries"/>).</summary>
     public bool IsExpired(ReadOnlySpan<byte> key)
-        => _expires.Count != 0 && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs;
+        => _expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs;
 
     /// <summary>Adds or replaces the value; keeps the expiry only if <paramref name="keepTtl"/>.</summary>
     public void Set(ReadOnlySpan<byte> key, RedisObject value, bool keepTtl = false)
@@ -210,6 +213,7 @@ public sealed class Database
     /// <summary>Removes expired keys, at most <paramref name="budget"/> of them; returns how many went.</summary>
     public int ActiveExpireCycle(int budget)
     {
+        if (IsLoading) return 0;
         var now = _clock.NowMs;
         var removed = 0;
         while (removed < budget && _expiryQueue.TryPeek(out var key, out var when) && when <= now)

@@ -20,6 +20,21 @@ public sealed class Keyspace
 
     public IReadOnlyList<Database> Databases => _databases;
 
+    /// <summary>
+    /// True while the AOF loads: nothing expires (Redis's keyIsExpired answers "not expired" while loading) and an
+    /// expire command whose time has passed sets it instead of deleting the key (checkAlreadyExpired), so a replayed
+    /// PEXPIREAT followed by PERSIST keeps the key, as it was kept when the commands first ran. Keys whose time has
+    /// passed expire once loading is over.
+    /// </summary>
+    public bool Loading
+    {
+        get => _databases[0].IsLoading;
+        set
+        {
+            foreach (var db in _databases) db.IsLoading = value;
+        }
+    }
+
     public void FlushAll()
     {
         foreach (var db in _databases) db.Clear();

@@ -56,6 +56,37 @@ public class AofTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>
+    /// Redis does not expire keys while it loads the AOF: a replayed PEXPIREAT whose time has passed sets it rather than
+    /// deleting the key, so the PERSIST that followed it keeps the key, as it did when the commands first ran. Keys
+    /// whose time has passed are gone once loading is over.
+    /// </summary>
+    [Fact]
+    public async Task ReplayedExpiryThatHasPassed_DoesNotDeleteWhileLoading()
+    {
+        var dir = NewTempDir();
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "kept", "v"));
+            Assert.Equal(":1\r\n", await c.Cmd("PEXPIRE", "kept", "1000"));  // in the AOF as PEXPIREAT
+            Assert.Equal(":1\r\n", await c.Cmd("PERSIST", "kept"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "gone", "v", "PX", "1000"));
+            Assert.Equal("+OK\r\n", await c.Cmd("SET", "later", "v"));
+            Assert.Equal(":1\r\n", await c.Cmd("PEXPIRE", "later", "1000"));
+        }
+        await Task.Delay(1300); // every time set above has passed before the restart
+        await using (var server = await EmbeddedServer.StartAsync(Options(dir)))
+        {
+            await using var c = await Connect(server.Port);
+            Assert.Equal("$1\r\nv\r\n", await c.Cmd("GET", "kept"));
+            Assert.Equal(":-1\r\n", await c.Cmd("PTTL", "kept"));
+            Assert.Equal("$-1\r\n", await c.Cmd("GET", "gone"));
+            Assert.Equal("$-1\r\n", await c.Cmd("GET", "later"));
+        }
+        Directory.Delete(dir, true);
+    }
+
     [Fact]
     public async Task BgRewriteAof_NewBase_OldFilesRemoved_RestartHasData()
     {

@@ -183,8 +183,7 @@ public class ChunkedSnapshotTests
     }
 
     /// <summary>
-    /// Gives keys of database 0 long times, and creates keys with short ones (tmp:n, which nothing else writes: replaying a
-    /// PEXPIREAT already past deletes the key at load, so a later write to it would not replay as it ran);
+    /// Gives keys of database 0 long times, and creates keys with short ones (tmp:n, which nothing else writes);
     /// returns when the last short one runs out.
     /// </summary>
     private static async Task<long> ExpireSome(RespConnection c, Random random, KeyNames names, int count, int shortMs)
