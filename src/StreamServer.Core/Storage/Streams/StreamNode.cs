@@ -88,7 +88,7 @@ internal static class StreamNode
     /// <summary>
     /// A new node whose master entry takes the fields of its first entry, <paramref name="id"/>. <paramref name="reuse"/>
     /// (the array of the node just sealed, no longer referenced) is cleared and used when it is large enough, so a
-    /// stream that fills node after node leaves no garbage behind: only the sealed copies are allocated.
+    /// stream that fills node after node does not throw its tail arrays away.
     /// </summary>
     public static byte[] Create(StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, int expectedEntries, byte[]? reuse = null)
     {
@@ -280,9 +280,6 @@ internal static class StreamNode
 
     // ---- items: a field or value inside an entry ------------------------------------------------------------
 
-    /// <summary>Largest integer stored as a number: its header (n &lt;&lt; 1 | 1) must fit in 64 bits.</summary>
-    private const ulong MaxInlineInteger = long.MaxValue;
-
     /// <summary>The bytes <see cref="WriteItem"/> takes for <paramref name="item"/>.</summary>
     public static int ItemSize(ReadOnlySpan<byte> item)
         => TryParseCanonical(item, out var n) ? Varint.Size(n << 1 | 1) : Varint.Size((ulong)item.Length << 1) + item.Length;
@@ -320,19 +317,14 @@ internal static class StreamNode
     }
 
     /// <summary>
-    /// A canonical non-negative decimal integer (digits only, no leading zero unless it is "0", at most
-    /// <see cref="MaxInlineInteger"/>): formatting the number gives back exactly the same bytes.
+    /// A string stored as a number: an integer as listpack reads one (<see cref="ListpackSize.TryParseInt64"/>: no
+    /// leading zeros, no sign but '-', so formatting it gives back the same bytes), and not negative, so that its
+    /// header (n &lt;&lt; 1 | 1) fits in 64 bits.
     /// </summary>
-    internal static bool TryParseCanonical(ReadOnlySpan<byte> s, out ulong value)
+    private static bool TryParseCanonical(ReadOnlySpan<byte> s, out ulong value)
     {
-        value = 0;
-        if (s.Length is 0 or > 19 || (s[0] == '0' && s.Length > 1)) return false;
-        foreach (var c in s)
-        {
-            var d = (uint)(c - '0');
-            if (d > 9) return false;
-            value = value * 10 + d; // 19 digits fit in a ulong
-        }
-        return value <= MaxInlineInteger;
+        var ok = ListpackSize.TryParseInt64(s, out var n) && n >= 0;
+        value = ok ? (ulong)n : 0;
+        return ok;
     }
 }
