@@ -9,7 +9,9 @@
               the AOF size before and after. Redis runs with aof-use-rdb-preamble no, as our files are RESP only.
 
   python3 benchmarks/load/aof.py throughput --aof everysec|always [--requests 200000] [--clients 50]
-  python3 benchmarks/load/aof.py rewrite [--keys 5000000]
+  python3 benchmarks/load/aof.py rewrite [--keys 5000000] [--stream]
+              --stream: one stream of --keys entries (user <n> amount 42) instead of SET keys; the probe and the load
+              XADD to that stream, so the rewrite meets a large stream that keeps changing.
 
 Only 127.0.0.1 is targeted; servers and temp dirs are removed at the end.
 """
@@ -94,13 +96,17 @@ def throughput(a):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def fill(port, keys):
-    """SET key:<n> <8-byte value> for n < keys, pipelined through redis-cli --pipe."""
+def fill(port, keys, stream=False):
+    """SET key:<n> <8-byte value> for n < keys (or XADD s * user <n> amount 42), pipelined through redis-cli --pipe."""
     pipe = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     chunk = 100_000
     for start in range(0, keys, chunk):
         parts = []
         for n in range(start, min(keys, start + chunk)):
+            if stream:
+                u = b"%d" % (n % 10000)
+                parts.append(b"*7\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$4\r\nuser\r\n$%d\r\n%s\r\n$6\r\namount\r\n$2\r\n42\r\n" % (len(u), u))
+                continue
             k = b"key:%d" % n
             parts.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$8\r\nvalue%03d\r\n" % (len(k), k, n % 1000))
         pipe.stdin.write(b"".join(parts))
@@ -109,11 +115,11 @@ def fill(port, keys):
 
 
 class Probe(threading.Thread):
-    """One client issuing SET probe:<i> one at a time; records (start time, latency) of each."""
+    """One client issuing SET probe:<i> (or XADD s * f v) one at a time; records (start time, latency) of each."""
 
-    def __init__(self, port):
+    def __init__(self, port, stream=False):
         super().__init__(daemon=True)
-        self.port, self.samples, self.running = port, [], True
+        self.port, self.samples, self.running, self.stream = port, [], True, stream
 
     def run(self):
         s = socket.create_connection(("127.0.0.1", self.port))
@@ -121,7 +127,8 @@ class Probe(threading.Thread):
         i = 0
         while self.running:
             key = b"probe:%d" % (i % 1000)
-            msg = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key)
+            msg = (b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n" if self.stream
+                   else b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key))
             t0 = time.perf_counter()
             s.sendall(msg)
             reply = b""
@@ -132,7 +139,7 @@ class Probe(threading.Thread):
         s.close()
 
 
-def rewrite_once(label, start, keys):
+def rewrite_once(label, start, keys, stream=False):
     work = tempfile.mkdtemp(prefix="ss-aofrw-")
     port = free_port()
     proc = start(port, work, "everysec")
@@ -140,17 +147,19 @@ def rewrite_once(label, start, keys):
     try:
         wait_ping(port)
         t0 = time.time()
-        fill(port, keys)
+        fill(port, keys, stream)
         filled = time.time() - t0
-        dbsize = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip()
+        dbsize = subprocess.run(["redis-cli", "-p", str(port), "xlen" if stream else "dbsize"] + (["s"] if stream else []),
+                                capture_output=True, text=True).stdout.strip()
         while info(port).get("aof_rewrite_in_progress") != "0":  # an automatic rewrite the fill triggered
             time.sleep(0.2)
         time.sleep(1.5)  # let everysec catch up
         before = dir_size(work)
-        probe = Probe(port)
+        probe = Probe(port, stream)
         probe.start()
-        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "4", "-n", "100000000", "-r", "100000", "-q",
-                                 "-t", "set"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workload = ["xadd", "s", "*", "f", "v"] if stream else ["-r", "100000", "-t", "set"]
+        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "4", "-n", "100000000", "-q"] + workload,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
         started = time.perf_counter()
         reply = subprocess.run(["redis-cli", "-p", str(port), "bgrewriteaof"], capture_output=True, text=True).stdout.strip()
@@ -188,12 +197,16 @@ def rewrite_once(label, start, keys):
 
 def rewrite(a):
     build()
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; {a.keys:,} keys, appendfsync everysec; probe: one client, "
-          "SET one at a time; load: redis-benchmark -c 4 -t set -r 100000")
-    print("| server | keys | fill | rewrite | probe SETs during | p99 before ms | p50 during ms | p99 during ms | max during ms | AOF before | AOF after |")
+    if a.stream:
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; one stream of {a.keys:,} entries, appendfsync everysec; "
+              "probe: one client, XADD s * f v one at a time; load: redis-benchmark -c 4 XADD s * f v")
+    else:
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; {a.keys:,} keys, appendfsync everysec; probe: one client, "
+              "SET one at a time; load: redis-benchmark -c 4 -t set -r 100000")
+    print("| server | keys (stream: entries) | fill | rewrite | probe writes during | p99 before ms | p50 during ms | p99 during ms | max during ms | AOF before | AOF after |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    rewrite_once("ours", start_ours, a.keys)
-    rewrite_once("redis 7.0", start_redis, a.keys)
+    rewrite_once("ours", start_ours, a.keys, a.stream)
+    rewrite_once("redis 7.0", start_redis, a.keys, a.stream)
 
 
 def main():
@@ -205,6 +218,7 @@ def main():
     t.add_argument("--clients", type=int, default=50)
     r = sub.add_parser("rewrite")
     r.add_argument("--keys", type=int, default=5_000_000)
+    r.add_argument("--stream", action="store_true", help="one stream of --keys entries instead of --keys string keys")
     a = ap.parse_args()
     throughput(a) if a.what == "throughput" else rewrite(a)
 

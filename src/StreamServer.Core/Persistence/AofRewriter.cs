@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using StreamServer.Execution;
 using StreamServer.Storage;
+using StreamServer.Storage.Streams;
+using Stream = StreamServer.Storage.Streams.Stream;
 
 namespace StreamServer.Persistence;
 
@@ -133,7 +135,8 @@ public sealed class AofRewriter
     private readonly int _chunkSlots;
     private readonly bool _manualSteps;
     private readonly Action<Action> _post;
-    private readonly ConcurrentQueue<(int Db, byte[] Bytes)> _captured = new();
+    private readonly ConcurrentQueue<Captured> _captured = new();
+    private readonly SnapshotLease _lease = new();
     private readonly BlockingCollection<Chunk> _chunks = new();
     private readonly ConcurrentQueue<Chunk> _freeChunks = new();
     private readonly string _tempPath;
@@ -152,7 +155,17 @@ public sealed class AofRewriter
         public byte[] Key;
         public RedisObject Value;
         public long Expiry;
+        public StreamSnapshot? Snapshot; // a stream, taken by the dispatcher: written as it is, no state to claim
     }
+
+    /// <summary>An entry the dispatcher dealt with before it changed: its commands, or a stream's snapshot to write.</summary>
+    private readonly record struct Captured(int Db, byte[]? Bytes, byte[] Key, StreamSnapshot? Snapshot, long Expiry);
+
+    /// <summary>
+    /// Snapshot work per step, counted in stream nodes plus pending entries (about 10 ns each), so that a step
+    /// holding many large streams ends early instead of running long.
+    /// </summary>
+    private const int SnapshotWorkPerStep = 64 * 1024;
 
     /// <summary>The entries of one step, all of one database; <see cref="End"/> when the walk is over.</summary>
     private sealed class Chunk(int capacity)
@@ -253,9 +266,17 @@ public sealed class AofRewriter
             var expiry = _databases[db].GetExpiry(key);
             if (expiry == -1 || expiry > _now)
             {
-                var buffer = new ArrayBufferWriter<byte>();
-                Serialize(buffer, key, value, expiry);
-                _captured.Enqueue((db, buffer.WrittenSpan.ToArray()));
+                if (value is Stream stream)
+                {
+                    // O(nodes + pending), not O(bytes): a large stream under XADD must not stall the dispatcher.
+                    _captured.Enqueue(new Captured(db, null, key, stream.TakeSnapshot(_lease), expiry));
+                }
+                else
+                {
+                    var buffer = new ArrayBufferWriter<byte>();
+                    Serialize(buffer, key, value, expiry);
+                    _captured.Enqueue(new Captured(db, buffer.WrittenSpan.ToArray(), key, null, expiry));
+                }
                 CapturedCount++;
             }
             Volatile.Write(ref value.RewriteState, _mark + Done);
@@ -305,13 +326,30 @@ public sealed class AofRewriter
             var end = Math.Min(walk.Slots, _cursor + _chunkSlots);
             var items = chunk.Items;
             var n = 0;
+            var work = 0L;
             for (var slot = _cursor; slot < end; slot++)
             {
                 if (!walk.Entries.GetAt(slot, out var key, out var value)) continue;
+                StreamSnapshot? snapshot = null;
+                if (value is Stream stream)
+                {
+                    // Streams are handed over as snapshots, so the rewrite thread never holds a live stream the
+                    // dispatcher would wait for. One written already (it changed meanwhile) is passed over.
+                    var state = Volatile.Read(ref value.RewriteState);
+                    if ((state & ~3) == _mark || Interlocked.CompareExchange(ref value.RewriteState, _mark + Done, state) != state) continue;
+                    snapshot = stream.TakeSnapshot(_lease);
+                    work += stream.NodeCount + snapshot.Groups.Sum(static g => (long)g.Consumers.Sum(static c => c.Pending.Length) + g.Nacked.Length);
+                }
                 ref var item = ref items[n++];
                 item.Key = key;
                 item.Value = value;
                 item.Expiry = expires is not null && expires.TryGetValue(key, out var when) ? when : -1;
+                item.Snapshot = snapshot;
+                if (work >= SnapshotWorkPerStep)
+                {
+                    end = slot + 1;
+                    break;
+                }
             }
             chunk.Count = n;
             _cursor = end;
@@ -327,8 +365,20 @@ public sealed class AofRewriter
     /// <summary>Runs on a background thread: writes the base to the temp file; returns its size.</summary>
     public long Write()
     {
+        try
+        {
+            return WriteBase();
+        }
+        finally
+        {
+            _lease.End(); // whatever was not written, nothing reads any more: streams may change their nodes in place again
+        }
+    }
+
+    private long WriteBase()
+    {
         using var file = new FileStream(_tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1);
-        var buffer = new ArrayBufferWriter<byte>(256 * 1024);
+        var buffer = new FileOutput(file);
         var selected = -1;
         var written = 0;
         RequestStep();
@@ -342,8 +392,21 @@ public sealed class AofRewriter
             {
                 ref var item = ref chunk.Items[i];
                 var value = item.Value;
+                if (item.Snapshot is { } snapshot)
+                {
+                    if (item.Expiry == -1 || item.Expiry > _now)
+                    {
+                        if (db != selected)
+                        {
+                            RespEncoder.WriteSelect(buffer, db);
+                            selected = db;
+                        }
+                        Serialize(buffer, item.Key, snapshot, item.Expiry);
+                    }
+                    snapshot.Release();
+                }
                 var spin = new SpinWait();
-                while (true)
+                while (item.Snapshot is null)
                 {
                     var state = Volatile.Read(ref value.RewriteState);
                     if (state == _mark + Done) break; // written by the dispatcher (or stored after the snapshot)
@@ -367,23 +430,48 @@ public sealed class AofRewriter
                     break;
                 }
                 if (SlowdownEveryForTests > 0 && ++written % SlowdownEveryForTests == 0) Thread.Sleep(1);
-                if (buffer.WrittenCount >= 128 * 1024 || !_captured.IsEmpty)
-                {
-                    DrainCaptured(buffer, ref selected);
-                    file.Write(buffer.WrittenSpan);
-                    buffer.ResetWrittenCount();
-                }
+                if (!_captured.IsEmpty) DrainCaptured(buffer, ref selected);
             }
             Array.Clear(chunk.Items, 0, chunk.Count); // no references kept to values the keyspace may drop
             _freeChunks.Enqueue(chunk);
         }
         DrainCaptured(buffer, ref selected);
-        file.Write(buffer.WrittenSpan);
+        buffer.Flush();
         file.Flush(flushToDisk: true);
         return file.Length;
     }
 
-    private void DrainCaptured(ArrayBufferWriter<byte> buffer, ref int selected)
+    /// <summary>
+    /// The base file's writer: a buffer that goes to the file whenever it holds 128 KB, also in the middle of a
+    /// large value (a stream of millions of entries is hundreds of MB of commands), so memory stays bounded.
+    /// </summary>
+    private sealed class FileOutput(FileStream file) : IBufferWriter<byte>
+    {
+        private const int FlushAt = 128 * 1024;
+        private readonly ArrayBufferWriter<byte> _buffer = new(2 * FlushAt);
+
+        public void Advance(int count) => _buffer.Advance(count);
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            if (_buffer.WrittenCount >= FlushAt) Flush();
+            return _buffer.GetMemory(sizeHint);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            if (_buffer.WrittenCount >= FlushAt) Flush();
+            return _buffer.GetSpan(sizeHint);
+        }
+
+        public void Flush()
+        {
+            file.Write(_buffer.WrittenSpan);
+            _buffer.ResetWrittenCount();
+        }
+    }
+
+    private void DrainCaptured(IBufferWriter<byte> buffer, ref int selected)
     {
         while (_captured.TryDequeue(out var c))
         {
@@ -392,7 +480,15 @@ public sealed class AofRewriter
                 RespEncoder.WriteSelect(buffer, c.Db);
                 selected = c.Db;
             }
-            buffer.Write(c.Bytes);
+            if (c.Snapshot is { } snapshot)
+            {
+                Serialize(buffer, c.Key, snapshot, c.Expiry);
+                snapshot.Release();
+            }
+            else
+            {
+                buffer.Write(c.Bytes);
+            }
         }
     }
 
@@ -401,6 +497,17 @@ public sealed class AofRewriter
         var emitter = RewriteEmitters.Find(value.Type)
             ?? throw new InvalidOperationException($"No AOF rewrite emitter for type {value.Type}");
         emitter.Emit(output, key, value);
+        WriteExpiry(output, key, expiry);
+    }
+
+    private static void Serialize(IBufferWriter<byte> output, byte[] key, StreamSnapshot stream, long expiry)
+    {
+        StreamRewriteEmitter.Instance.Emit(output, key, stream);
+        WriteExpiry(output, key, expiry);
+    }
+
+    private static void WriteExpiry(IBufferWriter<byte> output, byte[] key, long expiry)
+    {
         if (expiry != -1)
         {
             RespEncoder.WriteArrayHeader(output, 3);

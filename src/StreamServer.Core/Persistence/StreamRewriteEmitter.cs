@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text;
 using StreamServer.Storage;
 using StreamServer.Storage.Streams;
 using Stream = StreamServer.Storage.Streams.Stream;
@@ -18,22 +16,42 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
 {
     public static readonly StreamRewriteEmitter Instance = new();
 
+    /// <summary>Writes a live stream (on the thread that owns it): through a snapshot released at once.</summary>
     public void Emit(IBufferWriter<byte> output, byte[] key, RedisObject value)
     {
-        var stream = (Stream)value;
+        var lease = new SnapshotLease();
+        var snapshot = ((Stream)value).TakeSnapshot(lease);
+        Emit(output, key, snapshot);
+        lease.End();
+    }
+
+    /// <summary>Writes a snapshot (any thread: it does not change).</summary>
+    public void Emit(IBufferWriter<byte> output, byte[] key, StreamSnapshot stream)
+    {
         Span<byte> id = stackalloc byte[StreamId.MaxFormattedLength];
         if (stream.Length > 0)
         {
-            foreach (var entry in stream.Range(StreamId.Min, StreamId.Max))
+            foreach (var (nodeKey, node) in stream.Nodes)
             {
-                RespEncoder.WriteArrayHeader(output, 3 + 2 * entry.FieldCount);
-                RespEncoder.WriteBulk(output, "XADD"u8);
-                RespEncoder.WriteBulk(output, key);
-                RespEncoder.WriteBulk(output, Format(entry.Id, id));
-                foreach (var pair in entry.Fields)
+                var used = StreamNode.Used(node);
+                for (var p = StreamNode.EntriesStart(node); p < used;)
                 {
-                    RespEncoder.WriteBulk(output, pair.Field);
-                    RespEncoder.WriteBulk(output, pair.Value);
+                    StreamNode.ReadHeader(node, p, nodeKey, out var flags, out var entryId, out var fieldCount, out var payload);
+                    var next = StreamNode.EntryEnd(node, p, flags, fieldCount, payload);
+                    if ((flags & StreamNode.FlagDeleted) == 0)
+                    {
+                        var entry = new StreamEntry(node, entryId, flags, fieldCount, payload);
+                        RespEncoder.WriteArrayHeader(output, 3 + 2 * entry.FieldCount);
+                        RespEncoder.WriteBulk(output, "XADD"u8);
+                        RespEncoder.WriteBulk(output, key);
+                        RespEncoder.WriteBulk(output, Format(entry.Id, id));
+                        foreach (var pair in entry.Fields)
+                        {
+                            RespEncoder.WriteBulk(output, pair.Field);
+                            RespEncoder.WriteBulk(output, pair.Value);
+                        }
+                    }
+                    p = next;
                 }
             }
         }
@@ -61,7 +79,7 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
             RespEncoder.WriteBulk(output, idmp.DurationSeconds);
             RespEncoder.WriteBulk(output, "IDMP-MAXSIZE"u8);
             RespEncoder.WriteBulk(output, idmp.MaxSize);
-            foreach (var (pid, iid, entryId) in idmp.Entries())
+            foreach (var (pid, iid, entryId) in idmp.Entries)
             {
                 RespEncoder.WriteArrayHeader(output, 5);
                 RespEncoder.WriteBulk(output, "XIDMPRECORD"u8);
@@ -72,8 +90,7 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
             }
         }
 
-        if (stream.Groups.Count == 0) return;
-        foreach (var group in stream.Groups.InOrder())
+        foreach (var group in stream.Groups)
         {
             RespEncoder.WriteArrayHeader(output, 7);
             RespEncoder.WriteBulk(output, "XGROUP"u8);
@@ -84,9 +101,9 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
             RespEncoder.WriteBulk(output, "ENTRIESREAD"u8);
             RespEncoder.WriteBulk(output, group.EntriesRead);
 
-            foreach (var consumer in group.ConsumersInOrder())
+            foreach (var consumer in group.Consumers)
             {
-                if (consumer.Pending.Count == 0)
+                if (consumer.Pending.Length == 0)
                 {
                     RespEncoder.WriteArrayHeader(output, 5);
                     RespEncoder.WriteBulk(output, "XGROUP"u8);
@@ -96,9 +113,8 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                     RespEncoder.WriteBulk(output, consumer.Name);
                     continue;
                 }
-                foreach (var (pendingId, _) in consumer.Pending)
+                foreach (var pending in consumer.Pending)
                 {
-                    group.Pending.TryGetValue(pendingId, out var pending);
                     // rioWriteStreamPendingEntry: XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE
                     RespEncoder.WriteArrayHeader(output, 12);
                     RespEncoder.WriteBulk(output, "XCLAIM"u8);
@@ -106,7 +122,7 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                     RespEncoder.WriteBulk(output, group.Name);
                     RespEncoder.WriteBulk(output, consumer.Name);
                     RespEncoder.WriteBulk(output, "0"u8);
-                    RespEncoder.WriteBulk(output, Format(pendingId, id));
+                    RespEncoder.WriteBulk(output, Format(pending.Id, id));
                     RespEncoder.WriteBulk(output, "TIME"u8);
                     RespEncoder.WriteBulk(output, pending.DeliveryTimeMs);
                     RespEncoder.WriteBulk(output, "RETRYCOUNT"u8);
@@ -117,9 +133,8 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
             }
 
             // Entries XNACK released belong to no consumer: XNACK … FORCE recreates them with their count.
-            foreach (var (pendingId, pending) in group.Pending)
+            foreach (var (pendingId, deliveryCount) in group.Nacked)
             {
-                if (!pending.IsNacked) continue;
                 RespEncoder.WriteArrayHeader(output, 10);
                 RespEncoder.WriteBulk(output, "XNACK"u8);
                 RespEncoder.WriteBulk(output, key);
@@ -129,16 +144,11 @@ public sealed class StreamRewriteEmitter : IRewriteEmitter
                 RespEncoder.WriteBulk(output, "1"u8);
                 RespEncoder.WriteBulk(output, Format(pendingId, id));
                 RespEncoder.WriteBulk(output, "RETRYCOUNT"u8);
-                RespEncoder.WriteBulk(output, pending.DeliveryCount);
+                RespEncoder.WriteBulk(output, deliveryCount);
                 RespEncoder.WriteBulk(output, "FORCE"u8);
             }
         }
     }
 
-    private static ReadOnlySpan<byte> Format(StreamId id, Span<byte> buffer)
-    {
-        var text = string.Create(CultureInfo.InvariantCulture, $"{id.Ms}-{id.Seq}");
-        var n = Encoding.ASCII.GetBytes(text, buffer);
-        return buffer[..n];
-    }
+    private static ReadOnlySpan<byte> Format(StreamId id, Span<byte> buffer) => buffer[..id.Format(buffer)];
 }

@@ -292,6 +292,26 @@ public sealed partial class RadixTree<TValue> : IEnumerable<KeyValuePair<StreamI
         public readonly void Dispose() { }
     }
 
+    /// <summary>
+    /// Every entry in key order into <paramref name="destination"/> (at least <see cref="Count"/> long) by one walk of
+    /// the tree: O(n), where enumerating seeks from the root for each key. Returns the number copied.
+    /// </summary>
+    public int CopyTo(Span<KeyValuePair<StreamId, TValue>> destination)
+    {
+        var n = 0;
+        if (_root is not null) CopyTo(_root, destination, ref n);
+        return n;
+    }
+
+    private static void CopyTo(Node node, Span<KeyValuePair<StreamId, TValue>> destination, ref int n)
+    {
+        for (var slot = node.First(); slot >= 0; slot = node.Next(slot))
+        {
+            if (node.Children?[slot] is { } child) CopyTo(child, destination, ref n); // at most 16 deep
+            else destination[n++] = new(RadixKey.ToId(node.LeafKey(node.KeyOf(slot))), node.Values![slot]);
+        }
+    }
+
     /// <summary>The smallest key under <paramref name="slot"/> of <paramref name="node"/>.</summary>
     private static bool Min(Node node, int slot, out StreamId found, out TValue value)
     {

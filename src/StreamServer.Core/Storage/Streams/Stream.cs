@@ -157,6 +157,7 @@ public sealed class Stream : RedisObject
 
         if (_tail is null && _nodes.TryGetLast(out var lastKey, out var lastNode))
         {
+            Unshare(lastKey, ref lastNode); // a sealed node that is the last again may take this append in place
             _tail = lastNode;
             _tailKey = lastKey;
         }
@@ -239,7 +240,11 @@ public sealed class Stream : RedisObject
             {
                 if ((flags & StreamNode.FlagDeleted) != 0) return false;
                 if (StreamNode.Live(node) == 1) RemoveNode(key, node);
-                else StreamNode.MarkDeleted(node, p);
+                else
+                {
+                    Unshare(key, ref node);
+                    StreamNode.MarkDeleted(node, p);
+                }
                 Length--;
                 if (id > MaxDeletedId) MaxDeletedId = id;
                 if (Length == 0) FirstId = default;
@@ -291,6 +296,7 @@ public sealed class Stream : RedisObject
             if (approximate) break;
 
             // Exact: mark entries deleted inside this node, then stop (streamTrim does not go further).
+            Unshare(key, ref node);
             var deletedHere = 0;
             var used = StreamNode.Used(node);
             for (var p = StreamNode.EntriesStart(node); p < used;)
@@ -358,6 +364,7 @@ public sealed class Stream : RedisObject
                         if (id > MaxDeletedId) MaxDeletedId = id;
                         break;
                     }
+                    Unshare(key, ref node);
                     StreamNode.MarkDeleted(node, p);
                     Length--;
                     removed++;
@@ -402,6 +409,100 @@ public sealed class Stream : RedisObject
         _nodes.Remove(key, out _);
         _arrayBytes -= node.Length + ArrayOverhead;
         if (ReferenceEquals(node, _tail)) _tail = null;
+    }
+
+    // ---- snapshots (AOF rewrite) --------------------------------------------------------------------------
+
+    // Snapshots that may still be read (null: none); the nodes they share with this stream are those with keys below
+    // _sharedBelow (the last node's, which a snapshot copies), less the ones copied since the last snapshot.
+    private List<StreamSnapshot>? _readers;
+    private StreamId _sharedBelow;
+    private HashSet<StreamId>? _copiedSince;
+
+    /// <summary>
+    /// The stream as it is now, for a reader on another thread (<see cref="StreamSnapshot"/>): O(nodes + pending
+    /// entries). Until the reader releases it (or <paramref name="lease"/> ends), a shared node is copied before any
+    /// in-place change.
+    /// </summary>
+    public StreamSnapshot TakeSnapshot(SnapshotLease lease)
+    {
+        AnyReaderHeld();
+        var nodes = new KeyValuePair<StreamId, byte[]>[_nodes.Count];
+        var n = _nodes.CopyTo(nodes);
+        if (n > 0)
+        {
+            // The last node takes appends in place (the tail, or the node that becomes the tail): the snapshot gets a copy.
+            nodes[n - 1] = new(nodes[n - 1].Key, (byte[])nodes[n - 1].Value.Clone());
+        }
+        var groups = new List<StreamSnapshot.GroupState>(_groups?.Count ?? 0);
+        if (_groups is not null)
+        {
+            foreach (var group in _groups.InOrder())
+            {
+                var consumers = group.ConsumersInOrder();
+                var states = new StreamSnapshot.ConsumerState[consumers.Count];
+                for (var i = 0; i < states.Length; i++)
+                {
+                    var consumer = consumers[i];
+                    var pending = new StreamSnapshot.PendingState[consumer.Pending.Count];
+                    var j = 0;
+                    foreach (var (id, _) in consumer.Pending)
+                    {
+                        group.Pending.TryGetValue(id, out var entry);
+                        pending[j++] = new StreamSnapshot.PendingState(id, entry.DeliveryTimeMs, entry.DeliveryCount);
+                    }
+                    states[i] = new StreamSnapshot.ConsumerState(consumer.Name, pending);
+                }
+                var nacked = new List<(StreamId, long)>();
+                foreach (var (id, entry) in group.Pending)
+                {
+                    if (entry.IsNacked) nacked.Add((id, entry.DeliveryCount));
+                }
+                groups.Add(new StreamSnapshot.GroupState(group.Name, group.LastDeliveredId, group.EntriesRead, states, [.. nacked]));
+            }
+        }
+        var snapshot = new StreamSnapshot(lease, nodes)
+        {
+            Length = Length,
+            LastId = LastId,
+            MaxDeletedId = MaxDeletedId,
+            EntriesAdded = EntriesAdded,
+            Idmp = Idmp is { } idmp ? (idmp.DurationSeconds, idmp.MaxSize, [.. idmp.Entries()]) : null,
+            Groups = [.. groups],
+        };
+        if (n > 1)
+        {
+            // Every node before the last is shared now, copies made for an earlier snapshot included.
+            (_readers ??= []).Add(snapshot);
+            _sharedBelow = nodes[n - 1].Key;
+            _copiedSince?.Clear();
+        }
+        return snapshot;
+    }
+
+    /// <summary>Tests: nodes copied since the last snapshot, or null when no snapshot may still read this stream.</summary>
+    internal int? CopiedSinceSnapshot => _readers is null ? null : _copiedSince?.Count ?? 0;
+
+    /// <summary>Whether a snapshot may still read the shared nodes; forgets the ones released.</summary>
+    private bool AnyReaderHeld()
+    {
+        if (_readers is null) return false;
+        _readers.RemoveAll(static r => !r.IsHeld);
+        if (_readers.Count > 0) return true;
+        _readers = null;
+        _copiedSince = null;
+        _sharedBelow = default;
+        return false;
+    }
+
+    /// <summary>Before <paramref name="node"/> changes in place: a copy replaces it when a snapshot still reads it.</summary>
+    private void Unshare(StreamId key, ref byte[] node)
+    {
+        if (_readers is null || key >= _sharedBelow || !AnyReaderHeld() || !(_copiedSince ??= []).Add(key)) return;
+        var copy = (byte[])node.Clone();
+        _nodes.Set(key, copy);
+        if (ReferenceEquals(node, _tail)) _tail = copy;
+        node = copy;
     }
 
     /// <summary>streamGetEdgeID(first, skip tombstones). Call only when Length &gt; 0.</summary>
