@@ -74,6 +74,9 @@ check "type" 'redis-cli -p $PORT type h; redis-cli -p $PORT type s; redis-cli -p
 check "expire ttl" 'redis-cli -p $PORT expire greeting 100; redis-cli -p $PORT ttl greeting'
 check "wrong arity" 'redis-cli -p $PORT get'
 check "config get" 'redis-cli -p $PORT config get maxmemory-policy'
+# Mass insertion (redis.io "Mass insertion"): 200,000 XADDs streamed through --pipe; every reply arrives, in order.
+python3 -c 'import sys; sys.stdout.buffer.write(b"".join(b"*7\r\n$4\r\nXADD\r\n$4\r\nmass\r\n$%d\r\n%d-1\r\n$4\r\nuser\r\n$4\r\n1234\r\n$6\r\namount\r\n$2\r\n42\r\n" % (len(str(n)) + 2, n) for n in range(1, 200001)))' >"$work/mass.resp"
+check "pipe mass insertion" 'redis-cli -p $PORT --pipe <'"$work"'/mass.resp | tail -1; redis-cli -p $PORT xlen mass; redis-cli -p $PORT xrange mass - + count 1; redis-cli -p $PORT xrevrange mass + - count 1'
 
 # Interactive redis-cli in a terminal (tmux): the screen after a few commands must be the same.
 interactive() {

@@ -71,7 +71,7 @@ public sealed class Connection : IClientTransport
                         session.ProtocolErrorText = RespRequestReader.Describe(error, offending);
                         _log.LogDebug("Protocol error from client {Id} ({Remote}): {Error}", session.Id, RemoteEndPoint, session.ProtocolErrorText);
                     }
-                    else if (buffer.Slice(consumed).Length > _server.Options.ClientQueryBufferLimit)
+                    else if (examined.Equals(buffer.End) && buffer.Slice(consumed).Length > _server.Options.ClientQueryBufferLimit)
                     {
                         _log.LogWarning("Closing client {Id} ({Remote}) that reached max query buffer length", session.Id, RemoteEndPoint);
                         break;

@@ -23,6 +23,14 @@ public readonly record struct ParserLimits(long ProtoMaxBulkLen, bool AuthRequir
     /// <summary>PROTO_INLINE_MAX_SIZE: an inline line, or a multibulk header line, longer than this is refused.</summary>
     public const int InlineMaxSize = 64 * 1024;
 
+    /// <summary>
+    /// A batch stops at the first request that ends past this many bytes; the rest is parsed as the next batch,
+    /// without waiting for a read. Redis reads a client's requests 16 KB at a time (PROTO_IOBUF_LEN) and answers
+    /// them before reading on; taking a whole mass insertion (redis-cli --pipe) as one batch instead held tens of MB
+    /// of requests and sent their replies in one burst, which redis-cli then parsed in quadratic time.
+    /// </summary>
+    public const int BatchBytes = 64 * 1024;
+
     public static ParserLimits Default => new(512L * 1024 * 1024, false);
 }
 
@@ -64,6 +72,7 @@ public static class RespRequestReader
             {
                 consumed = reader.Position;
                 examined = consumed;
+                if (reader.Consumed >= ParserLimits.BatchBytes) return;
                 continue;
             }
             requests.Truncate(requestCount, argumentCount);

@@ -42,6 +42,30 @@ public class RespRequestReaderTests
     }
 
     [Fact]
+    public void ABatch_EndsWithTheRequestThatCrossesBatchBytes_TheRestIsTheNextBatch()
+    {
+        const string request = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n" + "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv" + "\r\n";
+        var perBatch = (ParserLimits.BatchBytes + request.Length - 1) / request.Length; // the last one ends at or past the limit
+        var text = string.Concat(Enumerable.Repeat(request, perBatch + 5));
+        var buffer = new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(text));
+        var first = Parse(buffer);
+        Assert.Equal(perBatch, first.Requests.Count);
+        Assert.Equal((long)perBatch * request.Length, first.Consumed);
+        var second = Parse(buffer.Slice(first.Consumed));
+        Assert.Equal(5, second.Requests.Count);
+        Assert.All(second.Requests, r => Assert.Equal(["SET", "k", new string('v', 100)], r));
+    }
+
+    [Fact]
+    public void ALargeArgument_IsOneBatch_WhateverBatchBytes()
+    {
+        var big = new string('x', 3 * ParserLimits.BatchBytes);
+        var r = Parse($"*2\r\n$4\r\nECHO\r\n${big.Length}\r\n{big}\r\n*1\r\n$4\r\nPING\r\n");
+        Assert.Single(r.Requests);
+        Assert.Equal(["ECHO", big], r.Requests[0]);
+    }
+
+    [Fact]
     public void Multibulk_SplitAtEveryByteAcrossSegments_ParsesTheSame()
     {
         var data = Encoding.Latin1.GetBytes("*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$11\r\nhello world\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\n\r\n\r\n");
@@ -73,13 +97,25 @@ public class RespRequestReaderTests
     }
 
     [Fact]
-    public void DeepPipeline_TenThousandRequestsInOneBuffer()
+    public void DeepPipeline_TenThousandRequestsInOneBuffer_ParseInBatchesOfBatchBytes()
     {
         var sb = new StringBuilder();
         for (var i = 0; i < 10_000; i++) sb.Append("*2\r\n$3\r\nGET\r\n$").Append(i.ToString().Length).Append("\r\n").Append(i).Append("\r\n");
-        var r = Parse(sb.ToString());
-        Assert.Equal(10_000, r.Requests.Count);
-        Assert.Equal(["GET", "9999"], r.Requests[^1]);
+        var buffer = new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(sb.ToString()));
+        var all = new List<string[]>();
+        var batches = 0;
+        while (!buffer.IsEmpty)
+        {
+            var r = Parse(buffer);
+            Assert.InRange(r.Consumed, 1, ParserLimits.BatchBytes + 32); // a request here is at most 26 bytes
+            all.AddRange(r.Requests);
+            buffer = buffer.Slice(r.Consumed);
+            batches++;
+        }
+        Assert.Equal(10_000, all.Count);
+        Assert.Equal(["GET", "0"], all[0]);
+        Assert.Equal(["GET", "9999"], all[^1]);
+        Assert.Equal(4, batches); // 228,890 bytes
     }
 
     [Theory]
