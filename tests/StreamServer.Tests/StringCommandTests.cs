@@ -45,7 +45,7 @@ public sealed class StringCommandTests
         public void RunRaw(ReadOnlyMemory<byte>[] args)
         {
             _client.Reply.Clear();
-            Context.Bind(_client, args, 0, args.Length, Server.Clock.NowMs);
+            Context.Bind(_client, args, 0, args.Length);
             var command = Server.Commands.Find(args[0].Span)!;
             if (command.Subcommands is not null) command = CommandTable.FindSubcommand(command, args[1].Span)!;
             Context.Command = command;

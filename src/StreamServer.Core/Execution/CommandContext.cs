@@ -28,8 +28,26 @@ public sealed class CommandContext
 
     public int ArgCount { get; private set; }
 
-    /// <summary>Unix ms at the start of the command: one clock reading for everything it does, as Redis's mstime snapshot.</summary>
-    public long NowMs { get; private set; }
+    private long _nowMs;
+    private bool _hasNow;
+
+    /// <summary>
+    /// Unix ms of the command: one clock reading for everything it does, as Redis's mstime snapshot. Read when the
+    /// command first asks for it, not when it is bound: most commands (PING, GET, SET without expiry) never do,
+    /// and a clock reading is a measurable part of their cost.
+    /// </summary>
+    public long NowMs
+    {
+        get
+        {
+            if (!_hasNow)
+            {
+                _nowMs = Server.Clock.NowMs;
+                _hasNow = true;
+            }
+            return _nowMs;
+        }
+    }
 
     /// <summary>True while EXEC runs the queued commands (blocking commands must not block then).</summary>
     public bool InExec { get; internal set; }
@@ -37,14 +55,23 @@ public sealed class CommandContext
     /// <summary>True while a blocked command is re-run because its key became ready.</summary>
     public bool IsRetry { get; internal set; }
 
-    internal void Bind(ClientSession client, ReadOnlyMemory<byte>[] args, int offset, int count, long nowMs)
+    /// <summary>Binds the next command; its <see cref="NowMs"/> is read from the clock when first asked for.</summary>
+    internal void Bind(ClientSession client, ReadOnlyMemory<byte>[] args, int offset, int count)
     {
         ResetPropagation();
         Client = client;
         _args = args;
         _offset = offset;
         ArgCount = count;
-        NowMs = nowMs;
+        _hasNow = false;
+    }
+
+    /// <summary>Binds a command whose time is given (EXEC's own, restored after its queued commands ran).</summary>
+    internal void Bind(ClientSession client, ReadOnlyMemory<byte>[] args, int offset, int count, long nowMs)
+    {
+        Bind(client, args, offset, count);
+        _nowMs = nowMs;
+        _hasNow = true;
     }
 
     // ───────────── propagation (AOF; see Persistence/Propagation.md) ─────────────

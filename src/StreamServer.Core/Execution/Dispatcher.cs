@@ -312,8 +312,9 @@ public sealed class Dispatcher : IDisposable
                         _ctx.IsRetry = true;
                         try
                         {
-                            _ctx.Bind(client, state.Args, 0, state.Args.Length, _server.Clock.NowMs);
-                            Execute(client, state.Command);
+                            _ctx.Bind(client, state.Args, 0, state.Args.Length);
+                            long timestamp = 0;
+                            Execute(client, state.Command, ref timestamp);
                         }
                         finally
                         {
@@ -357,12 +358,15 @@ public sealed class Dispatcher : IDisposable
     private bool ContinueBatch(ClientSession client)
     {
         var requests = client.Requests;
+        // Redis stamps a client's last interaction per read; per batch here, one clock reading for all its commands.
+        if (client.NextRequest < requests.Count) client.LastInteractionMs = _server.Clock.NowMs;
+        long timestamp = 0;
         while (client.NextRequest < requests.Count)
         {
             if (client.CloseRequested) break;
             var (start, count) = requests[client.NextRequest];
-            _ctx.Bind(client, requests.Arguments, start, count, _server.Clock.NowMs);
-            ProcessCommand(client);
+            _ctx.Bind(client, requests.Arguments, start, count);
+            ProcessCommand(client, ref timestamp);
             if (client.Blocked is not null)
             {
                 client.Park(); // the batch stays open until the client is served or times out
@@ -383,12 +387,14 @@ public sealed class Dispatcher : IDisposable
         return false;
     }
 
-    /// <summary>Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.</summary>
-    private void ProcessCommand(ClientSession client)
+    /// <summary>
+    /// Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.
+    /// <paramref name="timestamp"/> is passed on to <see cref="Execute"/>.
+    /// </summary>
+    private void ProcessCommand(ClientSession client, ref long timestamp)
     {
         var ctx = _ctx;
         var reply = client.Reply;
-        client.LastInteractionMs = ctx.NowMs;
         var command = _server.Commands.Find(ctx.Arg(0));
         if (command is not null && command.Subcommands is not null && ctx.ArgCount >= 2)
         {
@@ -453,7 +459,7 @@ public sealed class Dispatcher : IDisposable
             return;
         }
 
-        Execute(client, command);
+        Execute(client, command, ref timestamp);
     }
 
     /// <summary>
@@ -462,8 +468,9 @@ public sealed class Dispatcher : IDisposable
     /// </summary>
     public void ExecuteRequest(ClientSession client, ReadOnlyMemory<byte>[] args)
     {
-        _ctx.Bind(client, args, 0, args.Length, _server.Clock.NowMs);
-        ProcessCommand(client);
+        _ctx.Bind(client, args, 0, args.Length);
+        long timestamp = 0;
+        ProcessCommand(client, ref timestamp);
     }
 
     private static bool IsTransactionControl(CommandDef c)
@@ -486,15 +493,23 @@ public sealed class Dispatcher : IDisposable
         if (command is not null) command.RejectedCalls++;
     }
 
-    /// <summary>Runs a handler with the context already bound; counts statistics; turns a handler bug into an error reply.</summary>
-    internal void Execute(ClientSession client, CommandDef command)
+    /// <summary>
+    /// Runs a handler with the context already bound; counts statistics; turns a handler bug into an error reply.
+    /// </summary>
+    /// <param name="timestamp">
+    /// In: the <see cref="Stopwatch"/> reading that ended the previous command of a run of commands, 0 for none.
+    /// Out: the reading that ended this one. One reading per command serves as the end of one and the start of the
+    /// next, so what runs between two handlers (the next command's lookup and checks, the previous one's
+    /// propagation) counts towards the next command's time in INFO commandstats.
+    /// </param>
+    internal void Execute(ClientSession client, CommandDef command, ref long timestamp)
     {
         var ctx = _ctx;
         ctx.Command = command;
         var reply = client.Reply;
         var lengthBefore = reply.Length;
         var errorsBefore = reply.ErrorCount;
-        var start = Stopwatch.GetTimestamp();
+        var start = timestamp != 0 ? timestamp : Stopwatch.GetTimestamp();
         try
         {
             command.Handler(ctx);
@@ -505,7 +520,8 @@ public sealed class Dispatcher : IDisposable
             reply.Truncate(lengthBefore);
             reply.Error("ERR " + e.Message);
         }
-        var elapsedUs = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        timestamp = Stopwatch.GetTimestamp();
+        var elapsedUs = (long)Stopwatch.GetElapsedTime(start, timestamp).TotalMicroseconds;
         if (ctx.IsRetry && reply.Length == lengthBefore) return; // re-parked: not a call
         command.Calls++;
         command.Microseconds += elapsedUs;
@@ -534,10 +550,11 @@ public sealed class Dispatcher : IDisposable
         _ctx.InExec = true;
         try
         {
+            long timestamp = 0;
             foreach (var q in queued)
             {
-                _ctx.Bind(client, q.Args, 0, q.Args.Length, _server.Clock.NowMs);
-                Execute(client, q.Command);
+                _ctx.Bind(client, q.Args, 0, q.Args.Length);
+                Execute(client, q.Command, ref timestamp);
             }
         }
         finally
