@@ -93,7 +93,7 @@ public sealed class CommandDef
 
     public CommandDef AddSubcommand(CommandDef sub)
     {
-        Subcommands ??= new Dictionary<string, CommandDef>(StringComparer.OrdinalIgnoreCase);
+        Subcommands ??= new Dictionary<string, CommandDef>(CommandNameComparer.Instance);
         sub.Parent = this;
         Subcommands[sub.Name] = sub;
         return this;

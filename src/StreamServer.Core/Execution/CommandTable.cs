@@ -5,10 +5,10 @@ namespace StreamServer.Execution;
 /// <summary>Every command the server knows, looked up by name without allocating.</summary>
 public sealed class CommandTable
 {
-    private readonly Dictionary<string, CommandDef> _commands = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, CommandDef>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private readonly Dictionary<string, CommandDef> _commands = new(CommandNameComparer.Instance);
+    private readonly Dictionary<string, CommandDef>.AlternateLookup<ReadOnlySpan<byte>> _byBytes;
 
-    public CommandTable() => _bySpan = _commands.GetAlternateLookup<ReadOnlySpan<char>>();
+    public CommandTable() => _byBytes = _commands.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     public int Count => _commands.Count;
 
@@ -22,21 +22,13 @@ public sealed class CommandTable
 
     public CommandDef? Find(string name) => _commands.GetValueOrDefault(name);
 
-    public CommandDef? Find(ReadOnlySpan<byte> name) => Find(_bySpan, name);
+    public CommandDef? Find(ReadOnlySpan<byte> name) => _byBytes.TryGetValue(name, out var command) ? command : null;
 
     /// <summary>A subcommand of <paramref name="parent"/> by name, or null.</summary>
     public static CommandDef? FindSubcommand(CommandDef parent, ReadOnlySpan<byte> name)
     {
         if (parent.Subcommands is null) return null;
-        return Find(parent.Subcommands.GetAlternateLookup<ReadOnlySpan<char>>(), name);
-    }
-
-    private static CommandDef? Find(Dictionary<string, CommandDef>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> name)
-    {
-        if (name.Length > 64) return null;
-        Span<char> chars = stackalloc char[64];
-        for (var i = 0; i < name.Length; i++) chars[i] = (char)name[i];
-        return lookup.TryGetValue(chars[..name.Length], out var command) ? command : null;
+        return parent.Subcommands.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(name, out var command) ? command : null;
     }
 
     /// <summary>Redis's text for an unknown command: the name and up to 128 characters of its arguments.</summary>
