@@ -55,6 +55,8 @@ public static class RespRequestReader
         out byte offendingByte)
     {
         var reader = new SequenceReader<byte>(buffer);
+        // The usual read is one segment: arguments are then sliced from its memory by offset, without slicing the sequence.
+        var single = buffer.IsSingleSegment ? buffer.First : default;
         error = ProtocolError.None;
         offendingByte = 0;
         consumed = buffer.Start;
@@ -65,7 +67,7 @@ public static class RespRequestReader
             var requestCount = requests.Count;
             var argumentCount = requests.ArgumentCount;
             var status = reader.UnreadSpan[0] == (byte)'*'
-                ? ParseMultibulk(ref reader, buffer, requests, limits, out error, out offendingByte)
+                ? ParseMultibulk(ref reader, buffer, single, requests, limits, out error, out offendingByte)
                 : ParseInline(ref reader, requests, out error);
 
             if (status == Status.Complete)
@@ -87,6 +89,7 @@ public static class RespRequestReader
     private static Status ParseMultibulk(
         ref SequenceReader<byte> reader,
         in ReadOnlySequence<byte> buffer,
+        ReadOnlyMemory<byte> single,
         RequestBuffer requests,
         ParserLimits limits,
         out ProtocolError error,
@@ -149,6 +152,12 @@ public static class RespRequestReader
             }
             // Redis does not check the two bytes after the payload; it skips them.
             if (reader.Remaining < length + 2) return Incomplete(ref reader, buffer, start);
+            if (single.Length != 0)
+            {
+                requests.AddArgument(single.Slice((int)reader.Consumed, (int)length));
+                reader.Advance(length + 2);
+                continue;
+            }
             requests.AddArgument(Slice(ref reader, (int)length, requests));
             reader.Advance(2);
         }
