@@ -313,8 +313,7 @@ public sealed class Dispatcher : IDisposable
                         try
                         {
                             _ctx.Bind(client, state.Args, 0, state.Args.Length);
-                            long timestamp = 0;
-                            Execute(client, state.Command, ref timestamp);
+                            Execute(client, state.Command);
                         }
                         finally
                         {
@@ -360,19 +359,27 @@ public sealed class Dispatcher : IDisposable
         var requests = client.Requests;
         // Redis stamps a client's last interaction per read; per batch here, one clock reading for all its commands.
         if (client.NextRequest < requests.Count) client.LastInteractionMs = _server.Clock.NowMs;
-        long timestamp = 0;
-        while (client.NextRequest < requests.Count)
+        _timingRuns = true;
+        try
         {
-            if (client.CloseRequested) break;
-            var (start, count) = requests[client.NextRequest];
-            _ctx.Bind(client, requests.Arguments, start, count);
-            ProcessCommand(client, ref timestamp);
-            if (client.Blocked is not null)
+            while (client.NextRequest < requests.Count)
             {
-                client.Park(); // the batch stays open until the client is served or times out
-                return false;
+                if (client.CloseRequested) break;
+                var (start, count) = requests[client.NextRequest];
+                _ctx.Bind(client, requests.Arguments, start, count);
+                ProcessCommand(client);
+                if (client.Blocked is not null)
+                {
+                    client.Park(); // the batch stays open until the client is served or times out
+                    return false;
+                }
+                client.NextRequest++;
             }
-            client.NextRequest++;
+        }
+        finally
+        {
+            EndTiming();
+            _timingRuns = false;
         }
         if (client.ProtocolErrorText is { } text && !client.CloseRequested)
         {
@@ -387,11 +394,8 @@ public sealed class Dispatcher : IDisposable
         return false;
     }
 
-    /// <summary>
-    /// Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.
-    /// <paramref name="timestamp"/> is passed on to <see cref="Execute"/>.
-    /// </summary>
-    private void ProcessCommand(ClientSession client, ref long timestamp)
+    /// <summary>Redis's processCommand: lookup, arity, auth, MULTI queueing, pub/sub context, then the handler.</summary>
+    private void ProcessCommand(ClientSession client)
     {
         var ctx = _ctx;
         var reply = client.Reply;
@@ -459,7 +463,7 @@ public sealed class Dispatcher : IDisposable
             return;
         }
 
-        Execute(client, command, ref timestamp);
+        Execute(client, command);
     }
 
     /// <summary>
@@ -469,8 +473,7 @@ public sealed class Dispatcher : IDisposable
     public void ExecuteRequest(ClientSession client, ReadOnlyMemory<byte>[] args)
     {
         _ctx.Bind(client, args, 0, args.Length);
-        long timestamp = 0;
-        ProcessCommand(client, ref timestamp);
+        ProcessCommand(client);
     }
 
     private static bool IsTransactionControl(CommandDef c)
@@ -493,23 +496,50 @@ public sealed class Dispatcher : IDisposable
         if (command is not null) command.RejectedCalls++;
     }
 
-    /// <summary>
-    /// Runs a handler with the context already bound; counts statistics; turns a handler bug into an error reply.
-    /// </summary>
-    /// <param name="timestamp">
-    /// In: the <see cref="Stopwatch"/> reading that ended the previous command of a run of commands, 0 for none.
-    /// Out: the reading that ended this one. One reading per command serves as the end of one and the start of the
-    /// next, so what runs between two handlers (the next command's lookup and checks, the previous one's
-    /// propagation) counts towards the next command's time in INFO commandstats.
-    /// </param>
-    internal void Execute(ClientSession client, CommandDef command, ref long timestamp)
+    // INFO commandstats usec. Redis reads a clock before and after each call; a reading costs about as much as a
+    // GET (vdso clock_gettime on these VMs). Here consecutive calls of the same data command (write, read-only or
+    // fast) in a batch or an EXEC form a run timed by one reading at its start and one at its end, the time counting
+    // towards that command; any other command (INFO, EXEC, CONFIG ...) is timed alone, so INFO sees every earlier
+    // call's time. What runs between handlers (lookup, checks, propagation) counts towards the run it falls in.
+
+    /// <summary>The command whose calls since <see cref="_timedSince"/> are not yet in its statistics, or null.</summary>
+    private CommandDef? _timedCommand;
+    private long _timedSince;
+
+    /// <summary>True while a batch's (or EXEC's) commands run one after another: a run of one command may continue.</summary>
+    private bool _timingRuns;
+
+    /// <summary>Before <paramref name="command"/>'s handler: continues its run, or ends the previous run and starts one.</summary>
+    private void StartTiming(CommandDef command)
+    {
+        if (command == _timedCommand) return;
+        var now = Stopwatch.GetTimestamp();
+        if (_timedCommand is not null) _timedCommand.Microseconds += Microseconds(_timedSince, now);
+        _timedCommand = command;
+        _timedSince = now;
+    }
+
+    /// <summary>Adds the time of the run in progress to its command's statistics.</summary>
+    private void EndTiming()
+    {
+        if (_timedCommand is null) return;
+        _timedCommand.Microseconds += Microseconds(_timedSince, Stopwatch.GetTimestamp());
+        _timedCommand = null;
+    }
+
+    private static long Microseconds(long start, long end) => Stopwatch.GetElapsedTime(start, end).Ticks / TimeSpan.TicksPerMicrosecond;
+
+    private const CommandFlags TimedInRuns = CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.Fast;
+
+    /// <summary>Runs a handler with the context already bound; counts statistics; turns a handler bug into an error reply.</summary>
+    internal void Execute(ClientSession client, CommandDef command)
     {
         var ctx = _ctx;
         ctx.Command = command;
         var reply = client.Reply;
         var lengthBefore = reply.Length;
         var errorsBefore = reply.ErrorCount;
-        var start = timestamp != 0 ? timestamp : Stopwatch.GetTimestamp();
+        StartTiming(command);
         try
         {
             command.Handler(ctx);
@@ -520,11 +550,14 @@ public sealed class Dispatcher : IDisposable
             reply.Truncate(lengthBefore);
             reply.Error("ERR " + e.Message);
         }
-        timestamp = Stopwatch.GetTimestamp();
-        var elapsedUs = (long)Stopwatch.GetElapsedTime(start, timestamp).TotalMicroseconds;
-        if (ctx.IsRetry && reply.Length == lengthBefore) return; // re-parked: not a call
+        if (ctx.IsRetry && reply.Length == lengthBefore)
+        {
+            // Re-parked: not a call, and its time is not counted (retries run outside batches: nothing else is timed).
+            _timedCommand = null;
+            return;
+        }
+        if (!_timingRuns || (command.Flags & TimedInRuns) == 0) EndTiming();
         command.Calls++;
-        command.Microseconds += elapsedUs;
         client.CommandsProcessed++;
         _server.Stats.TotalCommandsProcessed++;
         if (reply.ErrorCount != errorsBefore)
@@ -548,17 +581,22 @@ public sealed class Dispatcher : IDisposable
     internal void RunQueued(ClientSession client, List<QueuedCommand> queued)
     {
         _ctx.InExec = true;
+        // EXEC is timed alone, its time taking in the queued commands' (as in Redis); they form runs of their own.
+        var (outerCommand, outerSince, outerRuns) = (_timedCommand, _timedSince, _timingRuns);
+        _timedCommand = null;
+        _timingRuns = true;
         try
         {
-            long timestamp = 0;
             foreach (var q in queued)
             {
                 _ctx.Bind(client, q.Args, 0, q.Args.Length);
-                Execute(client, q.Command, ref timestamp);
+                Execute(client, q.Command);
             }
         }
         finally
         {
+            EndTiming();
+            (_timedCommand, _timedSince, _timingRuns) = (outerCommand, outerSince, outerRuns);
             _ctx.InExec = false;
         }
     }
