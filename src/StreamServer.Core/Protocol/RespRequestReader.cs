@@ -195,7 +195,8 @@ public static class RespRequestReader
     private static bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySpan<byte> line)
     {
         var span = reader.UnreadSpan;
-        var cr = span.IndexOf((byte)'\r');
+        // Most lines are one digit ("*3", "$5"): no search for those.
+        var cr = span.Length > 2 && span[1] == (byte)'\r' && span[0] != (byte)'\r' ? 1 : span.IndexOf((byte)'\r');
         if (cr >= 0 && cr + 1 < span.Length)
         {
             line = span[..cr];
@@ -239,12 +240,25 @@ public static class RespRequestReader
         var i = negative ? 1 : 0;
         if (i == s.Length || s[i] < (byte)'1' || s[i] > (byte)'9') return false;
         ulong v = 0;
-        for (; i < s.Length; i++)
+        if (s.Length - i <= 18)
         {
-            var d = (uint)(s[i] - '0');
-            if (d > 9) return false;
-            if (v > (ulong.MaxValue - d) / 10) return false;
-            v = v * 10 + d;
+            // Below 10^18: no overflow to check for, so no division per digit.
+            for (; i < s.Length; i++)
+            {
+                var d = (uint)(s[i] - '0');
+                if (d > 9) return false;
+                v = v * 10 + d;
+            }
+        }
+        else
+        {
+            for (; i < s.Length; i++)
+            {
+                var d = (uint)(s[i] - '0');
+                if (d > 9) return false;
+                if (v > (ulong.MaxValue - d) / 10) return false;
+                v = v * 10 + d;
+            }
         }
         if (negative)
         {
