@@ -45,13 +45,14 @@ public sealed class CommandDef
         LastKey = lastKey;
         Step = step;
         Handler = handler;
+        FullName = name;
     }
 
     /// <summary>Lower-case name ("xgroup" or, for a subcommand, "create").</summary>
     public string Name { get; }
 
-    /// <summary>"xgroup|create" for a subcommand, else the name.</summary>
-    public string FullName => Parent is null ? Name : Parent.Name + "|" + Name;
+    /// <summary>"xgroup|create" for a subcommand, else the name (made once: the dispatcher reads it for every call).</summary>
+    public string FullName { get; private set; }
 
     /// <summary>Redis arity: n = exactly n arguments (with the name), -n = at least n.</summary>
     public int Arity { get; }
@@ -95,6 +96,7 @@ public sealed class CommandDef
     {
         Subcommands ??= new Dictionary<string, CommandDef>(CommandNameComparer.Instance);
         sub.Parent = this;
+        sub.FullName = Name + "|" + sub.Name;
         Subcommands[sub.Name] = sub;
         return this;
     }
