@@ -264,7 +264,7 @@ public sealed class AofRewriter
             // now nothing changed the entry (every change comes through here first), so its expiry is the snapshot's.
             if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Capturing, state) != state) continue;
             var expiry = _databases[db].GetExpiry(key);
-            if (expiry == -1 || expiry > _now)
+            if (expiry == -1 || expiry >= _now) // alive until its time has passed (keyIsExpired: now > when)
             {
                 if (value is Stream stream)
                 {
@@ -394,7 +394,7 @@ public sealed class AofRewriter
                 var value = item.Value;
                 if (item.Snapshot is { } snapshot)
                 {
-                    if (item.Expiry == -1 || item.Expiry > _now)
+                    if (item.Expiry == -1 || item.Expiry >= _now)
                     {
                         if (db != selected)
                         {
@@ -416,7 +416,7 @@ public sealed class AofRewriter
                         continue;
                     }
                     if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Serializing, state) != state) continue;
-                    if (item.Expiry == -1 || item.Expiry > _now)
+                    if (item.Expiry == -1 || item.Expiry >= _now)
                     {
                         if (db != selected)
                         {

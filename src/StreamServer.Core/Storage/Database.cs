@@ -75,7 +75,7 @@ public sealed class Database
         var slot = _entries.Find(key);
         if (slot < 0) return null;
         var value = _entries.ValueAt(slot);
-        if (_expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs)
+        if (_expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when < _clock.NowMs)
         {
             Expire(slot);
             return null;
@@ -88,7 +88,7 @@ public sealed class Database
 
     /// <summary>True when the key is present but its time has run out; removes nothing (safe while enumerating <see cref="Entries"/>).</summary>
     public bool IsExpired(ReadOnlySpan<byte> key)
-        => _expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when <= _clock.NowMs;
+        => _expires.Count != 0 && !IsLoading && _expiresBySpan.TryGetValue(key, out var when) && when < _clock.NowMs;
 
     /// <summary>Adds or replaces the value; keeps the expiry only if <paramref name="keepTtl"/>.</summary>
     public void Set(ReadOnlySpan<byte> key, RedisObject value, bool keepTtl = false)
@@ -216,11 +216,11 @@ public sealed class Database
         if (IsLoading) return 0;
         var now = _clock.NowMs;
         var removed = 0;
-        while (removed < budget && _expiryQueue.TryPeek(out var key, out var when) && when <= now)
+        while (removed < budget && _expiryQueue.TryPeek(out var key, out var when) && when < now)
         {
             _expiryQueue.Dequeue();
             // The queue may hold stale times (EXPIRE changed, PERSIST, key deleted): the expires map is the truth.
-            if (_expires.TryGetValue(key, out var actual) && actual <= now && _entries.Find(key) is var slot and >= 0)
+            if (_expires.TryGetValue(key, out var actual) && actual < now && _entries.Find(key) is var slot and >= 0)
             {
                 Expire(slot);
                 removed++;
