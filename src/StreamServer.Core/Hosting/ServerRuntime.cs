@@ -66,7 +66,7 @@ public sealed class ServerRuntime : IAsyncDisposable
             var listener = new Listener(Dispatcher);
             try
             {
-                listener.Start(new IPEndPoint(address, port), options.ClientQueryBufferLimit);
+                listener.Start(new IPEndPoint(address, port));
                 var bound = (IPEndPoint)await listener.Started.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
                 endPoints.Add(bound);
                 _listeners.Add(listener);

@@ -54,24 +54,42 @@ public sealed class Connection : IClientTransport
         try
         {
             ReadResult? carried = null; // what arrived while blocked: parsed without waiting for more bytes
+            SpillBuffer? spill = null; // a request outgrew the pipe's window: unparsed bytes live here (see SpillBuffer)
+            var parseSpillNow = false; // the spill still holds whole requests (batch limit, a block): parse before reading
             while (!session.CloseRequested)
             {
-                var result = carried ?? await input.ReadAsync().ConfigureAwait(false);
-                carried = null;
-                var buffer = result.Buffer;
+                ReadResult result = default;
+                var read = !parseSpillNow;
+                if (read)
+                {
+                    result = carried ?? await input.ReadAsync().ConfigureAwait(false);
+                    carried = null;
+                }
+                parseSpillNow = false;
                 if (session.CloseRequested) break;
+                var buffer = result.Buffer;
+                if (spill is not null)
+                {
+                    if (read)
+                    {
+                        spill.Append(result.Buffer);
+                        input.AdvanceTo(result.Buffer.End);
+                    }
+                    buffer = spill.Sequence;
+                }
                 if (!buffer.IsEmpty)
                 {
                     var limits = new ParserLimits(_server.Options.ProtoMaxBulkLen, _server.Options.RequirePass is not null && !session.Authenticated);
                     session.Requests.Clear();
                     session.ProtocolErrorText = null;
                     RespRequestReader.Parse(buffer, session.Requests, limits, out var consumed, out var examined, out var error, out var offending);
+                    var incomplete = examined.Equals(buffer.End) && !consumed.Equals(buffer.End);
                     if (error != ProtocolError.None)
                     {
                         session.ProtocolErrorText = RespRequestReader.Describe(error, offending);
                         _log.LogDebug("Protocol error from client {Id} ({Remote}): {Error}", session.Id, RemoteEndPoint, session.ProtocolErrorText);
                     }
-                    else if (examined.Equals(buffer.End) && buffer.Slice(consumed).Length > _server.Options.ClientQueryBufferLimit)
+                    else if (incomplete && buffer.Slice(consumed).Length > _server.Options.ClientQueryBufferLimit)
                     {
                         _log.LogWarning("Closing client {Id} ({Remote}) that reached max query buffer length", session.Id, RemoteEndPoint);
                         break;
@@ -84,24 +102,50 @@ public sealed class Connection : IClientTransport
                         if (!await session.BatchCompletion.ConfigureAwait(false))
                         {
                             // Blocked: the rest of the batch was copied, so release the buffer and keep watching the socket.
-                            input.AdvanceTo(consumed, examined);
+                            if (spill is null) input.AdvanceTo(consumed, examined);
+                            else spill = Release(spill, buffer, consumed);
                             var (alive, arrived) = await WaitWhileBlockedAsync(input).ConfigureAwait(false);
                             if (!alive) break;
                             carried = arrived;
+                            parseSpillNow = carried is null && spill is not null;
                             await FlushRepliesAsync().ConfigureAwait(false);
                             continue;
                         }
                         await FlushRepliesAsync().ConfigureAwait(false);
                     }
-                    input.AdvanceTo(consumed, examined);
+                    if (spill is not null)
+                    {
+                        spill = Release(spill, buffer, consumed);
+                        parseSpillNow = spill is not null && !incomplete;
+                    }
+                    else if (!incomplete && !consumed.Equals(buffer.End))
+                    {
+                        // The batch limit left whole requests: parse them from this read before advancing the pipe.
+                        // (After the read that ended a block, the pipe does not hand back bytes it already showed
+                        // until new ones arrive, so advancing and reading again could leave them waiting.)
+                        carried = new ReadResult(buffer.Slice(consumed), isCanceled: false, result.IsCompleted);
+                        continue;
+                    }
+                    else if (incomplete && buffer.Slice(consumed).Length >= SpillBuffer.SpillAt)
+                    {
+                        // One request is larger than the pipe may hold (the pipe pauses at SpillBuffer.PipeWindow):
+                        // from here the bytes go to a buffer of our own, as Redis's query buffer grows for a big argument.
+                        spill = new SpillBuffer();
+                        spill.Append(buffer.Slice(consumed));
+                        input.AdvanceTo(buffer.End);
+                    }
+                    else
+                    {
+                        input.AdvanceTo(consumed, examined);
+                    }
                 }
-                else
+                else if (spill is null)
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
                 // A cancelled read ends the loop only when a close was asked for: the CancelPendingRead that ends a
                 // block can land after that read already completed, and then cancels the next one instead.
-                if (result.IsCompleted || (result.IsCanceled && session.CloseRequested)) break;
+                if (read && (result.IsCompleted || (result.IsCanceled && session.CloseRequested))) break;
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
@@ -133,6 +177,13 @@ public sealed class Connection : IClientTransport
             }
             await input.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Drops the parsed bytes from the spill; null once it is empty (reading goes back to the pipe, without a copy).</summary>
+    private static SpillBuffer? Release(SpillBuffer spill, in ReadOnlySequence<byte> buffer, SequencePosition consumed)
+    {
+        spill.Discard(buffer.Slice(0, consumed).Length);
+        return spill.Length == 0 ? null : spill;
     }
 
     /// <summary>

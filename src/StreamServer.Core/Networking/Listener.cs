@@ -27,16 +27,17 @@ public sealed class Listener : SocketServer
     public int ActiveConnections => Volatile.Read(ref _active);
 
     /// <summary>
-    /// Receive side: no pause below Redis's query buffer limit, so a large argument can arrive whole before it is
-    /// parsed. Inline reader scheduling: the socket's receive completion runs the connection's read loop on the
-    /// same thread (parse and post to the dispatcher) instead of queueing it to the thread pool — one thread hop
-    /// less per request (docs/design-notes.md, note 9).
+    /// Receive side: the pipe stops reading the socket at <see cref="SpillBuffer.PipeWindow"/> unconsumed bytes, so
+    /// a client that sends faster than it is answered is held back by TCP, as with Redis; a single request larger
+    /// than that moves to the connection's <see cref="SpillBuffer"/> (docs/design-notes.md, note 14). Inline reader
+    /// scheduling: the socket's receive completion runs the connection's read loop on the same thread (parse and post
+    /// to the dispatcher) instead of queueing it to the thread pool — one thread hop less per request (note 9).
     /// </summary>
-    public static PipeOptions ReceiveOptions(long queryBufferLimit) => new(
+    public static PipeOptions ReceiveOptions { get; } = new(
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline, // Pipelines.Sockets.Unofficial resumes its receive loop with it
-        pauseWriterThreshold: Math.Min(queryBufferLimit + 1, int.MaxValue),
-        resumeWriterThreshold: Math.Min(queryBufferLimit / 2, int.MaxValue / 2),
+        pauseWriterThreshold: SpillBuffer.PipeWindow,
+        resumeWriterThreshold: SpillBuffer.PipeWindow / 2,
         minimumSegmentSize: 16 * 1024,
         useSynchronizationContext: false);
 
@@ -52,10 +53,10 @@ public sealed class Listener : SocketServer
         minimumSegmentSize: 16 * 1024,
         useSynchronizationContext: false);
 
-    public void Start(IPEndPoint endPoint, long queryBufferLimit)
+    public void Start(IPEndPoint endPoint)
     {
         var family = endPoint.AddressFamily;
-        Listen(endPoint, family, SocketType.Stream, ProtocolType.Tcp, 511, SendOptions, ReceiveOptions(queryBufferLimit));
+        Listen(endPoint, family, SocketType.Stream, ProtocolType.Tcp, 511, SendOptions, ReceiveOptions);
     }
 
     protected override void OnStarted(EndPoint endPoint) => _started.TrySetResult(endPoint);
