@@ -10,14 +10,21 @@ public class ExpiryTests
         public long NowMs { get; set; }
     }
 
-    [Fact]
-    public void Key_IsAliveAtItsExpiryMillisecond_GoneTheMillisecondAfter_LazyExpiry()
+    /// <summary>A database holding k, which expires at 1,500, with the clock at 1,500.</summary>
+    private static (Database Db, ManualClock Clock) KeyExpiringNow()
     {
         var clock = new ManualClock { NowMs = 1_000 };
         var db = new Database(0, clock);
         db.Set("k"u8, new StringObject(1));
         db.SetExpiry("k"u8, 1_500);
         clock.NowMs = 1_500;
+        return (db, clock);
+    }
+
+    [Fact]
+    public void Key_IsAliveAtItsExpiryMillisecond_GoneTheMillisecondAfter_LazyExpiry()
+    {
+        var (db, clock) = KeyExpiringNow();
         Assert.False(db.IsExpired("k"u8));
         Assert.NotNull(db.Get("k"u8));
         clock.NowMs = 1_501;
@@ -28,11 +35,7 @@ public class ExpiryTests
     [Fact]
     public void Key_IsAliveAtItsExpiryMillisecond_GoneTheMillisecondAfter_ActiveExpiry()
     {
-        var clock = new ManualClock { NowMs = 1_000 };
-        var db = new Database(0, clock);
-        db.Set("k"u8, new StringObject(1));
-        db.SetExpiry("k"u8, 1_500);
-        clock.NowMs = 1_500;
+        var (db, clock) = KeyExpiringNow();
         Assert.Equal(0, db.ActiveExpireCycle(100));
         Assert.Equal(1, db.Count);
         clock.NowMs = 1_501;
