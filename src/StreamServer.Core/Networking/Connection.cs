@@ -143,6 +143,7 @@ public sealed class Connection : IClientTransport
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+                if (parseSpillNow) continue; // whole requests the client sent before closing are still answered
                 // A cancelled read ends the loop only when a close was asked for: the CancelPendingRead that ends a
                 // block can land after that read already completed, and then cancels the next one instead.
                 if (read && (result.IsCompleted || (result.IsCanceled && session.CloseRequested))) break;
