@@ -138,4 +138,35 @@ public class PipelineTests
         Assert.Equal("+OK\r\n", Encoding.ASCII.GetString(await blocked.ReadReplyAsync(cts.Token)));
         Assert.Equal($":{value.Length}\r\n", Encoding.ASCII.GetString(await blocked.ReadReplyAsync(cts.Token)));
     }
+
+    /// <summary>
+    /// A client that sends a large value and many small requests, then closes its side, gets every reply: what was
+    /// sent before the close is answered (Redis answers what it had read when it saw the end of the stream).
+    /// </summary>
+    [Fact]
+    public async Task HalfClosedClient_LargeValueThenSmallRequests_EveryRequestIsAnswered()
+    {
+        await using var server = await EmbeddedServer.StartAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, server.Port), cts.Token);
+        using var request = new MemoryStream();
+        request.Write(Command(B("SET"), B("big"), new byte[600 * 1024]));
+        for (var i = 0; i < 20_000; i++) request.Write(Command(B("INCR"), B("counter")));
+        var sending = socket.SendAsync(request.ToArray(), System.Net.Sockets.SocketFlags.None, cts.Token);
+        using var replies = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        var receiving = Task.Run(async () =>
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token)) > 0) replies.Write(buffer, 0, n);
+        });
+        await sending;
+        socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        await receiving;
+        var text = Encoding.ASCII.GetString(replies.ToArray());
+        Assert.StartsWith("+OK\r\n:1\r\n:2\r\n", text, StringComparison.Ordinal);
+        Assert.EndsWith(":19999\r\n:20000\r\n", text, StringComparison.Ordinal);
+        Assert.Equal(20_001, text.Split("\r\n").Length - 1);
+    }
 }
