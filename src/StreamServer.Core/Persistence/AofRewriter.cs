@@ -264,7 +264,7 @@ public sealed class AofRewriter
             // now nothing changed the entry (every change comes through here first), so its expiry is the snapshot's.
             if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Capturing, state) != state) continue;
             var expiry = _databases[db].GetExpiry(key);
-            if (expiry == -1 || expiry >= _now) // alive until its time has passed (keyIsExpired: now > when)
+            if (InSnapshot(expiry))
             {
                 if (value is Stream stream)
                 {
@@ -362,6 +362,9 @@ public sealed class AofRewriter
         if (elapsed > LongestStep) LongestStep = elapsed;
     }
 
+    /// <summary>Whether a key with this expiry (-1: none) was alive at the snapshot: until its time has passed (keyIsExpired: now &gt; when).</summary>
+    private bool InSnapshot(long expiry) => expiry == -1 || expiry >= _now;
+
     /// <summary>Runs on a background thread: writes the base to the temp file; returns its size.</summary>
     public long Write()
     {
@@ -394,7 +397,7 @@ public sealed class AofRewriter
                 var value = item.Value;
                 if (item.Snapshot is { } snapshot)
                 {
-                    if (item.Expiry == -1 || item.Expiry >= _now)
+                    if (InSnapshot(item.Expiry))
                     {
                         if (db != selected)
                         {
@@ -416,7 +419,7 @@ public sealed class AofRewriter
                         continue;
                     }
                     if (Interlocked.CompareExchange(ref value.RewriteState, _mark + Serializing, state) != state) continue;
-                    if (item.Expiry == -1 || item.Expiry >= _now)
+                    if (InSnapshot(item.Expiry))
                     {
                         if (db != selected)
                         {

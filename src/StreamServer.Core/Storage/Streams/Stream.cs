@@ -426,7 +426,7 @@ public sealed class Stream : RedisObject
     /// </summary>
     public StreamSnapshot TakeSnapshot(SnapshotLease lease)
     {
-        AnyReaderHeld();
+        AnyReaderHeld(); // forgets released snapshots (and their sharing) before the new one starts sharing
         var nodes = new KeyValuePair<StreamId, byte[]>[_nodes.Count];
         var n = _nodes.CopyTo(nodes);
         if (n > 0)
