@@ -9,9 +9,12 @@
               the AOF size before and after. Redis runs with aof-use-rdb-preamble no, as our files are RESP only.
 
   python3 benchmarks/load/aof.py throughput --aof everysec|always [--requests 200000] [--clients 50]
-  python3 benchmarks/load/aof.py rewrite [--keys 5000000] [--stream]
+  python3 benchmarks/load/aof.py rewrite [--keys 5000000] [--stream | --hash | --set]
               --stream: one stream of --keys entries (user <n> amount 42) instead of SET keys; the probe and the load
               XADD to that stream, so the rewrite meets a large stream that keeps changing.
+              --hash / --set: one hash h of --keys fields (field:<n> -> value<n % 1000>) / one set s of --keys members
+              (member:<n>); the probe and the load HSET a new field / SADD a new member to it, so the rewrite meets
+              a large hash / set that keeps changing.
 
 Only 127.0.0.1 is targeted; servers and temp dirs are removed at the end.
 """
@@ -96,14 +99,30 @@ def throughput(a):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def fill(port, keys, stream=False):
-    """SET key:<n> <8-byte value> for n < keys (or XADD s * user <n> amount 42), pipelined through redis-cli --pipe."""
+def bulk(b):
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
+def fill(port, keys, kind="keys"):
+    """SET key:<n> <8-byte value> for n < keys (or XADD s * user <n> amount 42, or HSET h field:<n> value<n % 1000>
+    / SADD s member:<n>, 100 fields or members per command), pipelined through redis-cli --pipe."""
     pipe = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     chunk = 100_000
     for start in range(0, keys, chunk):
         parts = []
+        if kind in ("hash", "set"):
+            for first in range(start, min(keys, start + chunk), 100):
+                ns = range(first, min(keys, start + chunk, first + 100))
+                if kind == "hash":
+                    items = [bulk(b"field:%d" % n) + bulk(b"value%03d" % (n % 1000)) for n in ns]
+                    parts.append(b"*%d\r\n$4\r\nHSET\r\n$1\r\nh\r\n%s" % (2 + 2 * len(items), b"".join(items)))
+                else:
+                    items = [bulk(b"member:%d" % n) for n in ns]
+                    parts.append(b"*%d\r\n$4\r\nSADD\r\n$1\r\ns\r\n%s" % (2 + len(items), b"".join(items)))
+            pipe.stdin.write(b"".join(parts))
+            continue
         for n in range(start, min(keys, start + chunk)):
-            if stream:
+            if kind == "stream":
                 u = b"%d" % (n % 10000)
                 parts.append(b"*7\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$4\r\nuser\r\n$%d\r\n%s\r\n$6\r\namount\r\n$2\r\n42\r\n" % (len(u), u))
                 continue
@@ -115,11 +134,12 @@ def fill(port, keys, stream=False):
 
 
 class Probe(threading.Thread):
-    """One client issuing SET probe:<i> (or XADD s * f v) one at a time; records (start time, latency) of each."""
+    """One client issuing SET probe:<i> (or XADD s * f v, HSET h probe:<i> 1, SADD s probe:<i>) one at a time;
+    records (start time, latency) of each."""
 
-    def __init__(self, port, stream=False):
+    def __init__(self, port, kind="keys"):
         super().__init__(daemon=True)
-        self.port, self.samples, self.running, self.stream = port, [], True, stream
+        self.port, self.samples, self.running, self.kind = port, [], True, kind
 
     def run(self):
         s = socket.create_connection(("127.0.0.1", self.port))
@@ -127,8 +147,14 @@ class Probe(threading.Thread):
         i = 0
         while self.running:
             key = b"probe:%d" % (i % 1000)
-            msg = (b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n" if self.stream
-                   else b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key))
+            if self.kind == "stream":
+                msg = b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n"
+            elif self.kind == "hash":
+                msg = b"*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n%s$1\r\n1\r\n" % bulk(b"probe:%d" % i)
+            elif self.kind == "set":
+                msg = b"*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n%s" % bulk(b"probe:%d" % i)
+            else:
+                msg = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(key), key)
             t0 = time.perf_counter()
             s.sendall(msg)
             reply = b""
@@ -139,7 +165,12 @@ class Probe(threading.Thread):
         s.close()
 
 
-def rewrite_once(label, start, keys, stream=False):
+SIZE = {"keys": ["dbsize"], "stream": ["xlen", "s"], "hash": ["hlen", "h"], "set": ["scard", "s"]}
+WORKLOAD = {"keys": ["-r", "100000", "-t", "set"], "stream": ["xadd", "s", "*", "f", "v"],
+            "hash": ["-r", "100000000", "hset", "h", "load:__rand_int__", "v"], "set": ["-r", "100000000", "sadd", "s", "load:__rand_int__"]}
+
+
+def rewrite_once(label, start, keys, kind="keys"):
     work = tempfile.mkdtemp(prefix="ss-aofrw-")
     port = free_port()
     proc = start(port, work, "everysec")
@@ -147,18 +178,16 @@ def rewrite_once(label, start, keys, stream=False):
     try:
         wait_ping(port)
         t0 = time.time()
-        fill(port, keys, stream)
+        fill(port, keys, kind)
         filled = time.time() - t0
-        dbsize = subprocess.run(["redis-cli", "-p", str(port), "xlen" if stream else "dbsize"] + (["s"] if stream else []),
-                                capture_output=True, text=True).stdout.strip()
+        dbsize = subprocess.run(["redis-cli", "-p", str(port)] + SIZE[kind], capture_output=True, text=True).stdout.strip()
         while info(port).get("aof_rewrite_in_progress") != "0":  # an automatic rewrite the fill triggered
             time.sleep(0.2)
         time.sleep(1.5)  # let everysec catch up
         before = dir_size(work)
-        probe = Probe(port, stream)
+        probe = Probe(port, kind)
         probe.start()
-        workload = ["xadd", "s", "*", "f", "v"] if stream else ["-r", "100000", "-t", "set"]
-        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "4", "-n", "100000000", "-q"] + workload,
+        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "4", "-n", "100000000", "-q"] + WORKLOAD[kind],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
         started = time.perf_counter()
@@ -197,16 +226,23 @@ def rewrite_once(label, start, keys, stream=False):
 
 def rewrite(a):
     build()
+    kind = "stream" if a.stream else "hash" if a.hash else "set" if a.set else "keys"
     if a.stream:
         print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; one stream of {a.keys:,} entries, appendfsync everysec; "
               "probe: one client, XADD s * f v one at a time; load: redis-benchmark -c 4 XADD s * f v")
+    elif a.hash:
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; one hash of {a.keys:,} fields, appendfsync everysec; "
+              "probe: one client, HSET h probe:<i> 1 one at a time; load: redis-benchmark -c 4 -r 100000000 HSET h load:__rand_int__ v")
+    elif a.set:
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; one set of {a.keys:,} members, appendfsync everysec; "
+              "probe: one client, SADD s probe:<i> one at a time; load: redis-benchmark -c 4 -r 100000000 SADD s load:__rand_int__")
     else:
         print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; {a.keys:,} keys, appendfsync everysec; probe: one client, "
               "SET one at a time; load: redis-benchmark -c 4 -t set -r 100000")
-    print("| server | keys (stream: entries) | fill | rewrite | probe writes during | p99 before ms | p50 during ms | p99 during ms | max during ms | AOF before | AOF after |")
+    print("| server | keys (stream/hash/set: entries) | fill | rewrite | probe writes during | p99 before ms | p50 during ms | p99 during ms | max during ms | AOF before | AOF after |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    rewrite_once("ours", start_ours, a.keys, a.stream)
-    rewrite_once("redis 7.0", start_redis, a.keys, a.stream)
+    rewrite_once("ours", start_ours, a.keys, kind)
+    rewrite_once("redis 7.0", start_redis, a.keys, kind)
 
 
 def main():
@@ -218,7 +254,10 @@ def main():
     t.add_argument("--clients", type=int, default=50)
     r = sub.add_parser("rewrite")
     r.add_argument("--keys", type=int, default=5_000_000)
-    r.add_argument("--stream", action="store_true", help="one stream of --keys entries instead of --keys string keys")
+    one = r.add_mutually_exclusive_group()
+    one.add_argument("--stream", action="store_true", help="one stream of --keys entries instead of --keys string keys")
+    one.add_argument("--hash", action="store_true", help="one hash of --keys fields instead of --keys string keys")
+    one.add_argument("--set", action="store_true", help="one set of --keys members instead of --keys string keys")
     a = ap.parse_args()
     throughput(a) if a.what == "throughput" else rewrite(a)
 
