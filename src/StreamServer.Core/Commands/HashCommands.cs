@@ -41,11 +41,10 @@ public static class HashCommands
         }
         var key = ctx.Arg(1);
         if (!TryGetOrCreate(ctx, key, out var hash)) return;
-        var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
         var added = 0;
         for (var i = 2; i < ctx.ArgCount; i += 2)
         {
-            if (Store(fields, ctx.Arg(i), ctx.Arg(i + 1))) added++;
+            if (hash.Set(ctx.Arg(i), ctx.Arg(i + 1))) added++;
         }
         ctx.Db.Touch(key);
         if (ctx.Command.Name == "hmset") ctx.Reply.Ok();
@@ -57,13 +56,12 @@ public static class HashCommands
     {
         var key = ctx.Arg(1);
         if (!TryGetOrCreate(ctx, key, out var hash)) return;
-        var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (fields.ContainsKey(ctx.Arg(2)))
+        if (hash.ContainsField(ctx.Arg(2)))
         {
             ctx.Reply.Integer(0);
             return;
         }
-        fields[ctx.Arg(2)] = ctx.Arg(3).ToArray();
+        hash.Set(ctx.Arg(2), ctx.Arg(3));
         ctx.Db.Touch(key);
         ctx.Reply.Integer(1);
     }
@@ -72,7 +70,7 @@ public static class HashCommands
     private static void HGet(CommandContext ctx)
     {
         if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
-        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value)) ctx.Reply.Bulk(value);
+        if (hash is not null && hash.TryGetValue(ctx.Arg(2), out var value)) ctx.Reply.Bulk(value);
         else ctx.Reply.Null();
     }
 
@@ -83,7 +81,7 @@ public static class HashCommands
         ctx.Reply.Array(ctx.ArgCount - 2);
         for (var i = 2; i < ctx.ArgCount; i++)
         {
-            if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(i), out var value)) ctx.Reply.Bulk(value);
+            if (hash is not null && hash.TryGetValue(ctx.Arg(i), out var value)) ctx.Reply.Bulk(value);
             else ctx.Reply.Null();
         }
     }
@@ -109,10 +107,9 @@ public static class HashCommands
         var deleted = 0;
         if (hash is not null)
         {
-            var fields = hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var i = 2; i < ctx.ArgCount; i++)
             {
-                if (fields.Remove(ctx.Arg(i))) deleted++;
+                if (hash.Remove(ctx.Arg(i))) deleted++;
             }
             if (deleted > 0)
             {
@@ -127,7 +124,7 @@ public static class HashCommands
     private static void HExists(CommandContext ctx)
     {
         if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
-        ctx.Reply.Integer(hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(ctx.Arg(2)) ? 1 : 0);
+        ctx.Reply.Integer(hash is not null && hash.ContainsField(ctx.Arg(2)) ? 1 : 0);
     }
 
     // HLEN key
@@ -143,7 +140,7 @@ public static class HashCommands
         if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Array(hash?.Fields.Count ?? 0);
         if (hash is null) return;
-        foreach (var field in hash.Fields.Keys) ctx.Reply.Bulk(field);
+        foreach (var (field, _) in hash.Fields) ctx.Reply.Bulk(field);
     }
 
     // HVALS key
@@ -152,14 +149,14 @@ public static class HashCommands
         if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Array(hash?.Fields.Count ?? 0);
         if (hash is null) return;
-        foreach (var value in hash.Fields.Values) ctx.Reply.Bulk(value);
+        foreach (var (_, value) in hash.Fields) ctx.Reply.Bulk(value);
     }
 
     // HSTRLEN key field
     private static void HStrLen(CommandContext ctx)
     {
         if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
-        var length = hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value) ? value.Length : 0;
+        var length = hash is not null && hash.TryGetValue(ctx.Arg(2), out var value) ? value.Length : 0;
         ctx.Reply.Integer(length);
     }
 
@@ -170,7 +167,7 @@ public static class HashCommands
         var key = ctx.Arg(1);
         if (!ctx.TryGet<HashObject>(key, out var hash)) return;
         long current = 0;
-        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var old)
+        if (hash is not null && hash.TryGetValue(ctx.Arg(2), out var old)
             && !CommandContext.TryParseLong(old, out current))
         {
             ctx.Error(Errors.HashValueNotInteger);
@@ -201,7 +198,7 @@ public static class HashCommands
         var key = ctx.Arg(1);
         if (!ctx.TryGet<HashObject>(key, out var hash)) return;
         byte[]? old = null;
-        if (hash is not null && hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out old)
+        if (hash is not null && hash.TryGetValue(ctx.Arg(2), out old)
             && !CommandContext.TryParseDouble(old, out _))
         {
             ctx.Error(Errors.HashValueNotFloat);
@@ -223,11 +220,11 @@ public static class HashCommands
         if (hash is null)
         {
             hash = new HashObject();
-            hash.Fields.Add(field.ToArray(), value.ToArray());
+            hash.Set(field, value);
             ctx.Db.Add(key, hash);
             return;
         }
-        Store(hash.Fields.GetAlternateLookup<ReadOnlySpan<byte>>(), field, value);
+        hash.Set(field, value);
         ctx.Db.Touch(key);
     }
 
@@ -351,13 +348,5 @@ public static class HashCommands
         }
         hash = found;
         return true;
-    }
-
-    /// <summary>Sets a field to a fresh copy of <paramref name="value"/> (values are never changed in place: a snapshot may share them); true when the field is new.</summary>
-    private static bool Store(Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> fields, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
-    {
-        var isNew = !fields.ContainsKey(field);
-        fields[field] = value.ToArray();
-        return isNew;
     }
 }

@@ -35,11 +35,10 @@ public static class SetCommands
             set = new SetObject();
             ctx.Db.Add(key, set);
         }
-        var members = set.Members.GetAlternateLookup<ReadOnlySpan<byte>>();
         var added = 0;
         for (var i = 2; i < ctx.ArgCount; i++)
         {
-            if (members.Add(ctx.Arg(i))) added++;
+            if (set.Add(ctx.Arg(i))) added++;
         }
         if (added > 0 && !created) ctx.Db.Touch(key);
         ctx.Reply.Integer(added);
@@ -53,10 +52,9 @@ public static class SetCommands
         var removed = 0;
         if (set is not null)
         {
-            var members = set.Members.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var i = 2; i < ctx.ArgCount; i++)
             {
-                if (members.Remove(ctx.Arg(i))) removed++;
+                if (set.Remove(ctx.Arg(i))) removed++;
             }
             if (removed > 0) Modified(ctx, key, set);
         }
@@ -67,7 +65,7 @@ public static class SetCommands
     private static void SIsMember(CommandContext ctx)
     {
         if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
-        ctx.Reply.Integer(set is not null && set.Members.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(ctx.Arg(2)) ? 1 : 0);
+        ctx.Reply.Integer(set is not null && set.Contains(ctx.Arg(2)) ? 1 : 0);
     }
 
     // SMISMEMBER key member [member ...]
@@ -77,7 +75,7 @@ public static class SetCommands
         ctx.Reply.Array(ctx.ArgCount - 2);
         for (var i = 2; i < ctx.ArgCount; i++)
         {
-            ctx.Reply.Integer(set is not null && set.Members.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(ctx.Arg(i)) ? 1 : 0);
+            ctx.Reply.Integer(set is not null && set.Contains(ctx.Arg(i)) ? 1 : 0);
         }
     }
 
@@ -119,7 +117,7 @@ public static class SetCommands
                 return;
             }
             var member = single.RandomMember(ctx.Server.Random);
-            single.Members.Remove(member);
+            single.Remove(member);
             ctx.Reply.Bulk(member);
             Modified(ctx, key, single);
             ctx.ReplacePropagation(SRemName, ctx.ArgMemory(1).ToArray(), member);
@@ -153,7 +151,7 @@ public static class SetCommands
         var next = 2;
         foreach (var member in picked)
         {
-            set.Members.Remove(member);
+            set.Remove(member);
             ctx.Reply.Bulk(member);
             propagated[next++] = member;
         }

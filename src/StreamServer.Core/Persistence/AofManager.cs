@@ -77,6 +77,9 @@ public sealed class AofManager : ICommandObserver
     /// <summary>Tests: the next rewrites take a snapshot step only when the test calls <see cref="AofRewriter.StepForTests"/>.</summary>
     internal bool RewriteManualStepsForTests { get; set; }
 
+    /// <summary>Tests: sets and hashes of at least this many entries are handed to the next rewrites as snapshots.</summary>
+    internal int RewriteSnapshotFromEntriesForTests { get; set; } = AofRewriter.SnapshotFromEntries;
+
     private string AppendDir => Path.Combine(_server.Options.Dir, _server.Options.AppendDirName);
 
     private string Prefix => _server.Options.AppendFilename;
@@ -306,7 +309,8 @@ public sealed class AofManager : ICommandObserver
         // One name per rewrite (Redis's has the child's pid): an abandoned rewrite's thread may still be finishing its file.
         var temp = Path.Combine(AppendDir, $"temp-rewriteaof-bg-{Environment.ProcessId}-{++_rewritesStarted}.aof");
         var snapshotStarted = Stopwatch.GetTimestamp();
-        var rewriter = new AofRewriter(_server, temp, _dispatcher.Post, RewriteChunkSlotsForTests, RewriteManualStepsForTests);
+        var rewriter = new AofRewriter(_server, temp, _dispatcher.Post, RewriteChunkSlotsForTests, RewriteManualStepsForTests,
+            RewriteSnapshotFromEntriesForTests);
         _rewriter = rewriter;
         var info = Info;
         info.AofRewriteInProgress = true;

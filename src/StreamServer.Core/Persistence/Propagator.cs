@@ -194,7 +194,7 @@ internal static class PropagationRules
                 }
             case "hincrbyfloat":
                 {
-                    if (ctx.Db.Get(ctx.Arg(1)) is not HashObject h || !h.Fields.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(ctx.Arg(2), out var value)) return null;
+                    if (ctx.Db.Get(ctx.Arg(1)) is not HashObject h || !h.TryGetValue(ctx.Arg(2), out var value)) return null;
                     return [[HSet, ctx.ArgMemory(1), ctx.ArgMemory(2), value]];
                 }
             default:

@@ -161,12 +161,67 @@ public sealed class StringObject : RedisObject
     }
 }
 
-/// <summary>A set of byte strings.</summary>
-public sealed class SetObject : RedisObject
+/// <summary>A set of byte strings (changed only through <see cref="Add"/> and <see cref="Remove"/>: see <see cref="CollectionObject"/>).</summary>
+public sealed class SetObject : CollectionObject<HashSet<byte[]>, bool>
 {
-    public HashSet<byte[]> Members { get; } = new(ByteArrayComparer.Instance);
+    public SetObject()
+        : base(new HashSet<byte[]>(ByteArrayComparer.Instance))
+    {
+    }
+
+    private SetObject(HashSet<byte[]> members)
+        : base(members)
+    {
+    }
 
     public override RedisType Type => RedisType.Set;
+
+    /// <summary>The members, to read (with any changes kept aside while a snapshot reads the set).</summary>
+    public IReadOnlyCollection<byte[]> Members => Changes() is { } changes ? new MergedCollection<byte[]>(Merged(changes), Count) : Items;
+
+    private IEnumerable<byte[]> Merged(Dictionary<byte[], bool> changes)
+    {
+        foreach (var member in Items)
+        {
+            if (!changes.TryGetValue(member, out var present) || present) yield return member;
+        }
+        foreach (var (member, present) in changes)
+        {
+            if (present && !Items.Contains(member)) yield return member;
+        }
+    }
+
+    public bool Contains(ReadOnlySpan<byte> member)
+    {
+        if (Changes() is { } changes && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var present)) return present;
+        return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(member);
+    }
+
+    /// <summary>Adds a copy of <paramref name="member"/>; false when it was there.</summary>
+    public bool Add(ReadOnlySpan<byte> member)
+    {
+        if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Add(member);
+        if (Contains(member)) return false;
+        Record(changes, member, true, +1);
+        return true;
+    }
+
+    public bool Remove(ReadOnlySpan<byte> member)
+    {
+        if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(member);
+        if (!Contains(member)) return false;
+        Record(changes, member, false, -1);
+        return true;
+    }
+
+    protected override int CountOf(HashSet<byte[]> items) => items.Count;
+
+    protected override HashSet<byte[]> Copy(HashSet<byte[]> items) => new(items, items.Comparer);
+
+    protected override int Apply(HashSet<byte[]> items, byte[] key, bool present)
+        => present ? (items.Add(key) ? 1 : 0) : (items.Remove(key) ? -1 : 0);
+
+    protected override RedisObject Frozen(HashSet<byte[]> items) => new SetObject(items);
 
     /// <summary>Whether Redis would hold this set in a hash table (small sets are scanned in one step, as Redis does).</summary>
     public bool IsHashTable => Encoding == "hashtable";
@@ -174,8 +229,9 @@ public sealed class SetObject : RedisObject
     /// <summary>A member chosen uniformly at random; the set must not be empty. O(n): sets here are small bookkeeping sets.</summary>
     public byte[] RandomMember(Random random)
     {
-        var skip = random.Next(Members.Count);
-        foreach (var member in Members)
+        var members = Members;
+        var skip = random.Next(members.Count);
+        foreach (var member in members)
         {
             if (skip-- == 0) return member;
         }
@@ -188,8 +244,8 @@ public sealed class SetObject : RedisObject
         get
         {
             if (_everLarge) return "hashtable";
-            if (Members.Count <= 512 && AllIntegers()) return "intset";
-            if (Members.Count <= 128 && AllSmall()) return "listpack";
+            if (Count <= 512 && AllIntegers()) return "intset";
+            if (Count <= 128 && AllSmall()) return "listpack";
             _everLarge = true;
             return "hashtable";
         }
@@ -216,12 +272,84 @@ public sealed class SetObject : RedisObject
     }
 }
 
-/// <summary>A hash of byte-string fields to byte-string values.</summary>
-public sealed class HashObject : RedisObject
+/// <summary>
+/// A hash of byte-string fields to byte-string values (changed only through <see cref="Set"/> and <see cref="Remove"/>:
+/// see <see cref="CollectionObject"/>). Values are never changed in place: a new value is a new array.
+/// </summary>
+public sealed class HashObject : CollectionObject<Dictionary<byte[], byte[]>, byte[]?>
 {
-    public Dictionary<byte[], byte[]> Fields { get; } = new(ByteArrayComparer.Instance);
+    public HashObject()
+        : base(new Dictionary<byte[], byte[]>(ByteArrayComparer.Instance))
+    {
+    }
+
+    private HashObject(Dictionary<byte[], byte[]> fields)
+        : base(fields)
+    {
+    }
 
     public override RedisType Type => RedisType.Hash;
+
+    /// <summary>The fields and their values, to read (with any changes kept aside while a snapshot reads the hash).</summary>
+    public IReadOnlyCollection<KeyValuePair<byte[], byte[]>> Fields
+        => Changes() is { } changes ? new MergedCollection<KeyValuePair<byte[], byte[]>>(Merged(changes), Count) : Items;
+
+    // Fields in the collection's order (changed ones in their place), then the new ones: SCAN positions stay put.
+    private IEnumerable<KeyValuePair<byte[], byte[]>> Merged(Dictionary<byte[], byte[]?> changes)
+    {
+        foreach (var pair in Items)
+        {
+            if (!changes.TryGetValue(pair.Key, out var changed)) yield return pair;
+            else if (changed is not null) yield return new(pair.Key, changed);
+        }
+        foreach (var (field, changed) in changes)
+        {
+            if (changed is not null && !Items.ContainsKey(field)) yield return new(field, changed);
+        }
+    }
+
+    public bool TryGetValue(ReadOnlySpan<byte> field, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value)
+    {
+        if (Changes() is { } changes && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var changed))
+        {
+            value = changed;
+            return changed is not null;
+        }
+        return Items.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out value);
+    }
+
+    public bool ContainsField(ReadOnlySpan<byte> field) => TryGetValue(field, out _);
+
+    /// <summary>Sets a field to a fresh copy of <paramref name="value"/>; true when the field is new.</summary>
+    public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        var isNew = !ContainsField(field);
+        if (ChangesForWrite() is { } changes) Record(changes, field, value.ToArray(), isNew ? 1 : 0);
+        else Items.GetAlternateLookup<ReadOnlySpan<byte>>()[field] = value.ToArray();
+        return isNew;
+    }
+
+    public bool Remove(ReadOnlySpan<byte> field)
+    {
+        if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(field);
+        if (!ContainsField(field)) return false;
+        Record(changes, field, null, -1);
+        return true;
+    }
+
+    protected override int CountOf(Dictionary<byte[], byte[]> items) => items.Count;
+
+    protected override Dictionary<byte[], byte[]> Copy(Dictionary<byte[], byte[]> items) => new(items, items.Comparer);
+
+    protected override int Apply(Dictionary<byte[], byte[]> items, byte[] key, byte[]? value)
+    {
+        if (value is null) return items.Remove(key) ? -1 : 0;
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(items, key, out var existed);
+        slot = value;
+        return existed ? 0 : 1;
+    }
+
+    protected override RedisObject Frozen(Dictionary<byte[], byte[]> items) => new HashObject(items);
 
     /// <summary>Whether Redis would hold this hash in a hash table (small hashes are scanned in one step, as Redis does).</summary>
     public bool IsHashTable => Encoding == "hashtable";
@@ -229,8 +357,9 @@ public sealed class HashObject : RedisObject
     /// <summary>A field chosen uniformly at random; the hash must not be empty.</summary>
     public KeyValuePair<byte[], byte[]> RandomField(Random random)
     {
-        var skip = random.Next(Fields.Count);
-        foreach (var pair in Fields)
+        var fields = Fields;
+        var skip = random.Next(fields.Count);
+        foreach (var pair in fields)
         {
             if (skip-- == 0) return pair;
         }
@@ -243,7 +372,7 @@ public sealed class HashObject : RedisObject
         get
         {
             if (_everLarge) return "hashtable";
-            if (Fields.Count <= 128)
+            if (Count <= 128)
             {
                 var small = true;
                 foreach (var (k, v) in Fields)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using StreamServer.Persistence;
+using StreamServer.Storage;
 using StreamServer.Storage.Streams;
 using static StreamServer.Tests.Streams.StreamTestHelpers;
 using Stream = StreamServer.Storage.Streams.Stream;

@@ -49,16 +49,3 @@ public sealed class StreamSnapshot
 
     public readonly record struct PendingState(StreamId Id, long DeliveryTimeMs, long DeliveryCount);
 }
-
-/// <summary>
-/// Ends every snapshot taken under it at once, when their reader stops for good (the AOF rewrite's thread finishing,
-/// however it finishes), so a snapshot the reader never got to cannot keep a stream copying its nodes.
-/// </summary>
-public sealed class SnapshotLease
-{
-    private volatile bool _ended;
-
-    public bool Ended => _ended;
-
-    public void End() => _ended = true;
-}
