@@ -233,6 +233,9 @@ public sealed class AofRewriter
     public string GcCountsSinceStart()
         => $"{GC.CollectionCount(0) - GcCountsAtStart[0]}/{GC.CollectionCount(1) - GcCountsAtStart[1]}/{GC.CollectionCount(2) - GcCountsAtStart[2]}";
 
+    /// <summary>Tests: the rewrite thread waits for this before it writes each step's entries, so a test can change values it holds.</summary>
+    internal volatile ManualResetEventSlim? StepGateForTests;
+
     /// <summary>Tests: sleep a millisecond every this many entries, so writes overlap the rewrite (0 = never).</summary>
     internal static int SlowdownEveryForTests;
 
@@ -424,6 +427,7 @@ public sealed class AofRewriter
             var chunk = _chunks.Take();
             if (chunk.End || _detached) break;
             RequestStep(); // the dispatcher takes the next chunk while this one is written
+            StepGateForTests?.Wait();
             var db = chunk.Db;
             for (var i = 0; i < chunk.Count && !_detached; i++)
             {

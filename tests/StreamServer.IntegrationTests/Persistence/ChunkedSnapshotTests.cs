@@ -18,10 +18,11 @@ public class ChunkedSnapshotTests
     private const int Databases = 3;
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Rewrite_InSmallSteps_UnderRandomWrites_BaseIsTheSnapshot_BasePlusIncrIsTheLiveKeyspace(int seed)
+    [InlineData(1, AofRewriter.SnapshotFromEntries)]
+    [InlineData(2, AofRewriter.SnapshotFromEntries)]
+    [InlineData(3, AofRewriter.SnapshotFromEntries)]
+    [InlineData(4, 1)] // every set and hash is handed over as a snapshot (CollectionObject), as large ones are
+    public async Task Rewrite_InSmallSteps_UnderRandomWrites_BaseIsTheSnapshot_BasePlusIncrIsTheLiveKeyspace(int seed, int snapshotFromEntries)
     {
         var dir = NewTempDir();
         var random = new Random(seed);
@@ -46,6 +47,7 @@ public class ChunkedSnapshotTests
 
             aof.RewriteChunkSlotsForTests = 7;
             aof.RewriteManualStepsForTests = true;
+            aof.RewriteSnapshotFromEntriesForTests = snapshotFromEntries;
             Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
             snapshotWindow = (dumpStarted, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             rewriter = (await dispatcher.InvokeAsync(() => aof.RewriterForTests))!;
