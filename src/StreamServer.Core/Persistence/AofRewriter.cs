@@ -127,8 +127,8 @@ public sealed class AofRewriter
 
     /// <summary>
     /// Sets and hashes of at least this many entries are handed over as snapshots (<see cref="CollectionObject.TakeSnapshot"/>:
-    /// O(1), then one copy on the first change); smaller ones are written as streams were before snapshots — by the
-    /// dispatcher when they change first — which costs less than a copy would (about 50 µs for 1,000 entries).
+    /// O(1), then O(1) per change while the snapshot is held); smaller ones are written by the dispatcher when they
+    /// first change, as before (O(entries), bounded by this threshold), and cost no snapshot object each.
     /// </summary>
     internal const int SnapshotFromEntries = 1024;
 
