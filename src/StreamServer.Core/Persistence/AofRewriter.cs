@@ -288,7 +288,7 @@ public sealed class AofRewriter
                 }
                 else if (IsLargeCollection(value, out var collection))
                 {
-                    // O(1) now, one copy of the collection if the command changes it: not O(bytes) either.
+                    // O(1), and O(1) per change while the rewrite thread reads it: not O(members) either.
                     _captured.Enqueue(new Captured(db, null, key, null, collection.TakeSnapshot(_lease), expiry));
                 }
                 else
@@ -433,7 +433,7 @@ public sealed class AofRewriter
             {
                 ref var item = ref chunk.Items[i];
                 var value = item.Value;
-                if (item.Snapshot is { } snapshot)
+                if (item.Snapshot is not null || item.Collection is not null)
                 {
                     if (InSnapshot(item.Expiry))
                     {
@@ -442,22 +442,11 @@ public sealed class AofRewriter
                             RespEncoder.WriteSelect(buffer, db);
                             selected = db;
                         }
-                        Serialize(buffer, item.Key, snapshot, item.Expiry);
+                        if (item.Snapshot is { } snapshot) Serialize(buffer, item.Key, snapshot, item.Expiry);
+                        else Serialize(buffer, item.Key, item.Collection!.Value, item.Expiry);
                     }
-                    snapshot.Release();
-                }
-                else if (item.Collection is { } collection)
-                {
-                    if (InSnapshot(item.Expiry))
-                    {
-                        if (db != selected)
-                        {
-                            RespEncoder.WriteSelect(buffer, db);
-                            selected = db;
-                        }
-                        Serialize(buffer, item.Key, collection.Value, item.Expiry);
-                    }
-                    collection.Release();
+                    item.Snapshot?.Release();
+                    item.Collection?.Release();
                 }
                 var spin = new SpinWait();
                 while (item.Snapshot is null && item.Collection is null)

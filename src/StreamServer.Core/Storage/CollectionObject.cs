@@ -20,20 +20,28 @@ public abstract class CollectionObject : RedisObject
 /// The collection behind a set or hash (<typeparamref name="T"/>), and the changes kept aside while a snapshot reads
 /// it: member or field → its new state (<typeparamref name="TChange"/>). Kept aside, not copied: a copy of
 /// 1,000,000 fields is about 28 MB of new memory, and on these virtual machines the copy took the dispatcher 176 ms,
-/// nearly all of it page faults on the new memory: a stall as bad as serializing the value. So the
-/// dispatcher's cost is O(1) per change while a snapshot reads the collection, and O(changes) once, at the first
-/// access after the snapshot is released, when the changes are applied.
+/// nearly all of it page faults on the new memory: a stall as bad as serializing the value. So the dispatcher's cost
+/// is O(1) per change while a snapshot reads the collection, and the changes are applied in bounded parts once it
+/// is released.
 /// </summary>
 public abstract class CollectionObject<T, TChange> : CollectionObject where T : class
 {
     private T _items;
 
-    // The latest snapshot sharing _items (it links to earlier ones still held), or null when none may read it.
-    private CollectionSnapshot? _shared;
+    // Null unless a snapshot was taken: one reference per value, so small sets and hashes pay 8 bytes for all this.
+    private Sharing? _sharing;
 
-    // Changes made while a snapshot reads _items, not applied to them yet; and what they add to _items' count.
-    private Dictionary<byte[], TChange>? _changes;
-    private int _countChange;
+    /// <summary>The latest snapshot sharing the collection (linked to earlier ones still held), and the changes kept aside.</summary>
+    private sealed class Sharing(CollectionSnapshot snapshot)
+    {
+        public readonly CollectionSnapshot Snapshot = snapshot;
+
+        /// <summary>Changes made while the snapshot reads the collection, not applied to it yet.</summary>
+        public Dictionary<byte[], TChange>? Changes;
+
+        /// <summary>What the changes add to the collection's count.</summary>
+        public int CountChange;
+    }
 
     protected CollectionObject(T items) => _items = items;
 
@@ -45,7 +53,7 @@ public abstract class CollectionObject<T, TChange> : CollectionObject where T : 
         get
         {
             var changes = Changes();
-            return CountOf(_items) + (changes is null ? 0 : _countChange);
+            return CountOf(_items) + (changes is null ? 0 : _sharing!.CountChange);
         }
     }
 
@@ -56,29 +64,28 @@ public abstract class CollectionObject<T, TChange> : CollectionObject where T : 
     /// </summary>
     protected Dictionary<byte[], TChange>? Changes()
     {
-        if (_changes is null || _shared!.IsHeld) return _changes;
-        return ApplyChanges(ApplyPerAccess);
+        if (_sharing?.Changes is not { } changes || _sharing.Snapshot.IsHeld) return _sharing?.Changes;
+        return ApplyChanges(changes, ApplyPerAccess);
     }
 
     /// <summary>Changes applied per access once no snapshot reads the collection.</summary>
     internal const int ApplyPerAccess = 1024;
 
     /// <summary>Applies up to <paramref name="max"/> of the changes kept aside (nothing reads the collection but the live value); returns those left.</summary>
-    private Dictionary<byte[], TChange>? ApplyChanges(int max)
+    private Dictionary<byte[], TChange>? ApplyChanges(Dictionary<byte[], TChange> changes, int max)
     {
-        var changes = _changes!;
+        var sharing = _sharing!;
         if (changes.Count <= max)
         {
-            foreach (var (key, change) in changes) _countChange -= Apply(_items, key, change);
-            _changes = null;
-            _shared = null;
+            foreach (var (key, change) in changes) sharing.CountChange -= Apply(_items, key, change);
+            _sharing = null;
             return null;
         }
         var applied = new List<byte[]>(max);
         foreach (var (key, change) in changes)
         {
             if (applied.Count == max) break;
-            _countChange -= Apply(_items, key, change);
+            sharing.CountChange -= Apply(_items, key, change);
             applied.Add(key);
         }
         foreach (var key in applied) changes.Remove(key);
@@ -93,20 +100,20 @@ public abstract class CollectionObject<T, TChange> : CollectionObject where T : 
     protected Dictionary<byte[], TChange>? ChangesForWrite()
     {
         if (Changes() is { } changes) return changes;
-        if (_shared is null) return null;
-        if (!_shared.IsHeld)
+        if (_sharing is null) return null;
+        if (!_sharing.Snapshot.IsHeld)
         {
-            _shared = null;
+            _sharing = null;
             return null;
         }
-        return _changes = new Dictionary<byte[], TChange>(ByteArrayComparer.Instance);
+        return _sharing.Changes = new Dictionary<byte[], TChange>(ByteArrayComparer.Instance);
     }
 
     /// <summary>Records the new state of <paramref name="key"/> and what the change adds to the count (-1, 0 or 1).</summary>
     protected void Record(Dictionary<byte[], TChange> changes, ReadOnlySpan<byte> key, TChange change, int countChange)
     {
         changes.GetAlternateLookup<ReadOnlySpan<byte>>()[key] = change;
-        _countChange += countChange;
+        _sharing!.CountChange += countChange;
     }
 
     protected abstract int CountOf(T items);
@@ -122,11 +129,11 @@ public abstract class CollectionObject<T, TChange> : CollectionObject where T : 
 
     public sealed override CollectionSnapshot TakeSnapshot(SnapshotLease lease)
     {
-        if (_changes is { } changes)
+        if (_sharing?.Changes is { } changes)
         {
-            if (!_shared!.IsHeld)
+            if (!_sharing.Snapshot.IsHeld)
             {
-                ApplyChanges(int.MaxValue);
+                ApplyChanges(changes, int.MaxValue);
             }
             else
             {
@@ -135,18 +142,16 @@ public abstract class CollectionObject<T, TChange> : CollectionObject where T : 
                 var copy = Copy(_items);
                 foreach (var (key, change) in changes) Apply(copy, key, change);
                 _items = copy;
-                _changes = null;
-                _countChange = 0;
-                _shared = null;
+                _sharing = null;
             }
         }
-        var snapshot = new CollectionSnapshot(lease, Frozen(_items), _shared is { IsHeld: true } held ? held : null);
-        _shared = snapshot;
+        var snapshot = new CollectionSnapshot(lease, Frozen(_items), _sharing?.Snapshot is { IsHeld: true } held ? held : null);
+        _sharing = new Sharing(snapshot);
         return snapshot;
     }
 
     /// <summary>Tests: changes are being kept aside because a snapshot reads the collection.</summary>
-    internal bool HasChangesAsideForTests => _changes is not null;
+    internal bool HasChangesAsideForTests => _sharing?.Changes is not null;
 
     /// <summary>A read-only collection of <paramref name="count"/> items (the collection merged with the changes).</summary>
     protected sealed class MergedCollection<TItem>(IEnumerable<TItem> items, int count) : IReadOnlyCollection<TItem>
