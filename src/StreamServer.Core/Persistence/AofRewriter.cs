@@ -108,7 +108,9 @@ public static class RewriteEmitters
 /// changes an entry — a lookup (the caller may change the value in place), replacement, removal, expiry, RENAME,
 /// a new or removed expiry time — the database reports the entry while it is still as it was. An entry whose value
 /// is not written yet (handed over or not) is then written first, by the dispatcher, with its expiry as it is then
-/// (<see cref="OnAccess"/>). So a value not yet written is always exactly as at the snapshot, and so is its entry.
+/// (<see cref="OnAccess"/>) — or, for a stream or a large set or hash, a snapshot of it is taken instead
+/// (<see cref="StreamSnapshot"/>, <see cref="CollectionSnapshot"/>), which the rewrite thread writes; those are handed
+/// over as snapshots in the steps too. So a value not yet written is always exactly as at the snapshot, and so is its entry.
 /// Values stored after the start are marked so (they are not in the snapshot; the new incremental file has them);
 /// FLUSHDB/FLUSHALL give the database new tables, and the walk finishes over the old ones, which nothing reaches.
 /// The state of each value lives in <see cref="RedisObject.RewriteState"/>: this rewrite's generation times 4, plus
