@@ -65,7 +65,10 @@ public sealed class ServerRuntime : IAsyncDisposable
             {
                 throw new InvalidOperationException($"Invalid bind address '{entry}'");
             }
-            if (options.EventLoop && LinuxNative.IsSupported) _eventLoop ??= new EventLoop(Server.LoggerFactory.CreateLogger("StreamServer.EventLoop"));
+            if (options.EventLoop && LinuxNative.IsSupported && _eventLoop is null)
+            {
+                _eventLoop = new EventLoop(Server.LoggerFactory.CreateLogger("StreamServer.EventLoop"), Dispatcher.BeginTurn, Dispatcher.EndTurn);
+            }
             var listener = new Listener(Dispatcher, _eventLoop);
             try
             {

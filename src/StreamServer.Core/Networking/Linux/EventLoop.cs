@@ -29,9 +29,16 @@ internal sealed unsafe class EventLoop : IDisposable
     private uint _generation;
     private volatile bool _stopping;
 
-    public EventLoop(ILogger log)
+    private readonly Action? _turnStarted;
+    private readonly Action? _turnEnded;
+
+    /// <param name="turnStarted">Called on the loop thread before it handles what one epoll_wait returned.</param>
+    /// <param name="turnEnded">Called after (Redis's beforeSleep: the dispatcher's end of run).</param>
+    public EventLoop(ILogger log, Action? turnStarted = null, Action? turnEnded = null)
     {
         _log = log;
+        _turnStarted = turnStarted;
+        _turnEnded = turnEnded;
         _epoll = EpollCreate1(EPOLL_CLOEXEC);
         if (_epoll < 0) throw new System.Net.Sockets.SocketException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
         _wakeFd = EventFd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -44,6 +51,7 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     internal int EpollFd => _epoll;
+
 
     /// <summary>Gives the socket a token (slot and generation) for its epoll registrations.</summary>
     internal ulong Add(EpollSocket socket)
@@ -82,6 +90,7 @@ internal sealed unsafe class EventLoop : IDisposable
                 return;
             }
             var sockets = Volatile.Read(ref _sockets);
+            _turnStarted?.Invoke();
             for (var i = 0; i < n; i++)
             {
                 var token = DataAt(events, i);
@@ -102,6 +111,14 @@ internal sealed unsafe class EventLoop : IDisposable
                 {
                     _log.LogError(e, "Event loop: socket event failed");
                 }
+            }
+            try
+            {
+                _turnEnded?.Invoke();
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Event loop: end of turn failed");
             }
         }
     }
