@@ -131,7 +131,7 @@ public sealed class Dispatcher : IDisposable
         if (!_runLock.TryEnter()) return;
         try
         {
-            if (_running == 1) return;
+            if (_running == 1 || _stopping) return; // after Stop nothing runs (the AOF is shut down)
             _running = 1;
             try
             {

@@ -16,6 +16,7 @@ namespace StreamServer.Networking.Linux;
 internal sealed class EpollSocket : ISocketPipe, IDisposable
 {
     private const int MaxVectors = 64;
+    private const int MinReceive = 4096;
 
     private readonly EventLoop _loop;
     private readonly Socket _socket;
@@ -94,7 +95,8 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
     private unsafe void Receive()
     {
         var writer = _receive.Writer;
-        var memory = writer.GetMemory(1);
+        // At least 4 KB: the rest of a nearly full segment would make a batch take several turns.
+        var memory = writer.GetMemory(MinReceive);
         nint n;
         var added = false;
         try
