@@ -276,7 +276,14 @@ public static class StreamCommands
         // An IDMP entry replays as a plain XADD with its id, then XIDMPRECORD remembers its (pid, iid).
         if (!ctx.Propagating) return;
         if (!args.IdGiven || !args.SeqGiven || args.Approx)
-            ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, args.IdArg, id));
+        {
+            if (args.Approx || args.IdmpArg != 0) ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, args.IdArg, id));
+            else
+            {
+                Span<byte> text = stackalloc byte[StreamId.MaxFormattedLength];
+                ctx.ReplacePropagatedArg(args.IdArg, text[..id.Format(text)]);
+            }
+        }
         if (args.IdmpArg != 0)
             ctx.AlsoPropagate(XIdmpRecordName, key.ToArray(), ctx.Arg(args.IdmpArg + 1).ToArray(), iid.ToArray(), StreamReplies.IdBytes(id));
     }

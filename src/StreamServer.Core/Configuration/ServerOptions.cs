@@ -13,6 +13,13 @@ public sealed class ServerOptions
 
     public bool ProtectedMode { get; set; } = true;
 
+    /// <summary>
+    /// Client sockets on the server's own epoll loop (Linux, 64-bit; <see cref="Networking.Linux.EventLoop"/>) rather
+    /// than .NET's socket engine. Not a Redis directive: on by default, off with the environment variable
+    /// <c>STREAMSERVER_EVENT_LOOP=0</c> (for comparison, or should the loop misbehave somewhere).
+    /// </summary>
+    public bool EventLoop { get; set; } = Environment.GetEnvironmentVariable("STREAMSERVER_EVENT_LOOP") != "0";
+
     public string? RequirePass { get; set; }
 
     public int Databases { get; set; } = 16;

@@ -101,6 +101,29 @@ public sealed class CommandContext
         ForcedDirty = true;
     }
 
+    /// <summary>
+    /// Propagate this command's own arguments with the one at <paramref name="index"/> replaced by
+    /// <paramref name="value"/> (at most <see cref="ReplacedArgCapacity"/> bytes): XADD's generated id. Unlike
+    /// <see cref="ReplacePropagation"/> nothing is copied or allocated, so an XADD costs the AOF only its bytes.
+    /// </summary>
+    public void ReplacePropagatedArg(int index, ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(_replacedArg);
+        _replacedArgLength = value.Length;
+        ReplacedArgIndex = index;
+        ForcedDirty = true;
+    }
+
+    public const int ReplacedArgCapacity = 64;
+
+    private readonly byte[] _replacedArg = new byte[ReplacedArgCapacity];
+    private int _replacedArgLength;
+
+    /// <summary>The argument <see cref="ReplacePropagatedArg"/> replaced, or -1.</summary>
+    public int ReplacedArgIndex { get; private set; } = -1;
+
+    public ReadOnlySpan<byte> ReplacedArg => _replacedArg.AsSpan(0, _replacedArgLength);
+
     /// <summary>Propagate <paramref name="args"/> after this command (or instead of it after <see cref="PreventPropagation"/>).</summary>
     public void AlsoPropagate(params ReadOnlyMemory<byte>[] args)
     {
@@ -118,6 +141,7 @@ public sealed class CommandContext
     {
         PropagateAs = null;
         PropagateAlso = null;
+        ReplacedArgIndex = -1;
         PropagationPrevented = false;
         ForcedDirty = false;
     }

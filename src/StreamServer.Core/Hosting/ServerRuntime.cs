@@ -5,6 +5,7 @@ using StreamServer.Commands;
 using StreamServer.Configuration;
 using StreamServer.Execution;
 using StreamServer.Networking;
+using StreamServer.Networking.Linux;
 using StreamServer.Persistence;
 
 namespace StreamServer.Hosting;
@@ -16,6 +17,7 @@ namespace StreamServer.Hosting;
 public sealed class ServerRuntime : IAsyncDisposable
 {
     private readonly List<Listener> _listeners = [];
+    private EventLoop? _eventLoop;
     private readonly ILogger _log;
     private int _stopped;
 
@@ -63,7 +65,11 @@ public sealed class ServerRuntime : IAsyncDisposable
             {
                 throw new InvalidOperationException($"Invalid bind address '{entry}'");
             }
-            var listener = new Listener(Dispatcher);
+            if (options.EventLoop && LinuxNative.IsSupported && _eventLoop is null)
+            {
+                _eventLoop = new EventLoop(Server.LoggerFactory.CreateLogger("StreamServer.EventLoop"), Dispatcher.BeginTurn, Dispatcher.EndTurn);
+            }
+            var listener = new Listener(Dispatcher, _eventLoop);
             try
             {
                 listener.Start(new IPEndPoint(address, port));
@@ -105,6 +111,7 @@ public sealed class ServerRuntime : IAsyncDisposable
         Dispatcher.Stop();
         Aof.Shutdown();
         foreach (var l in _listeners) l.Dispose();
+        _eventLoop?.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);

@@ -172,8 +172,7 @@ public sealed class Connection : IClientTransport
             if (session.ProtocolErrorText is not null)
             {
                 // Send FIN now so the client sees the end right after the error, then drain what it still sends.
-                try { (_transport as Pipelines.Sockets.Unofficial.SocketConnection)?.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
-                catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
+                (_transport as ISocketPipe)?.ShutdownSend();
                 await DiscardInputAsync(input).ConfigureAwait(false);
             }
             await input.CompleteAsync().ConfigureAwait(false);
@@ -217,9 +216,9 @@ public sealed class Connection : IClientTransport
     /// </summary>
     private async Task WaitUntilSentAsync()
     {
-        if (_transport is not Pipelines.Sockets.Unofficial.SocketConnection socket) return;
+        if (_transport is not ISocketPipe socket) return;
         var deadline = Environment.TickCount64 + 2000;
-        while (socket.BytesSent < Interlocked.Read(ref _bytesWritten) && socket.SocketError == System.Net.Sockets.SocketError.Success
+        while (socket.BytesSent < Interlocked.Read(ref _bytesWritten) && !socket.Faulted
             && Environment.TickCount64 < deadline)
         {
             await Task.Delay(1).ConfigureAwait(false);
@@ -319,7 +318,7 @@ public sealed class Connection : IClientTransport
 
     private volatile bool _aborted;
 
-    public long UnsentBytes => _transport is Pipelines.Sockets.Unofficial.SocketConnection socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
+    public long UnsentBytes => _transport is ISocketPipe socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
 
     public void Abort()
     {

@@ -4,21 +4,29 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Pipelines.Sockets.Unofficial;
 using StreamServer.Execution;
+using StreamServer.Networking.Linux;
 
 namespace StreamServer.Networking;
 
-/// <summary>Accepts connections on one address (Pipelines.Sockets.Unofficial) and runs a <see cref="Connection"/> for each.</summary>
+/// <summary>
+/// Accepts connections on one address and runs a <see cref="Connection"/> for each: on Linux over the server's own
+/// <see cref="EventLoop"/> (<see cref="EpollSocket"/>), elsewhere (or with the loop turned off) over
+/// Pipelines.Sockets.Unofficial.
+/// </summary>
 public sealed class Listener : SocketServer
 {
     private readonly Dispatcher _dispatcher;
+    private readonly EventLoop? _loop;
+    private Socket? _listenSocket;
     private readonly ILogger _log;
     private readonly TaskCompletionSource<EndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Listener(Dispatcher dispatcher)
+    internal Listener(Dispatcher dispatcher, EventLoop? loop)
     {
         _dispatcher = dispatcher;
+        _loop = loop;
         _log = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Listener");
     }
 
@@ -56,7 +64,81 @@ public sealed class Listener : SocketServer
     public void Start(IPEndPoint endPoint)
     {
         var family = endPoint.AddressFamily;
-        Listen(endPoint, family, SocketType.Stream, ProtocolType.Tcp, 511, SendOptions, ReceiveOptions);
+        if (_loop is null)
+        {
+            Listen(endPoint, family, SocketType.Stream, ProtocolType.Tcp, 511, SendOptions, ReceiveOptions);
+            return;
+        }
+        var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (family == AddressFamily.InterNetworkV6) socket.DualMode = false; // as Redis: "::1" is IPv6 only
+            socket.Bind(endPoint);
+            socket.Listen(511);
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            _started.TrySetException(e);
+            return;
+        }
+        _listenSocket = socket;
+        _started.TrySetResult(socket.LocalEndPoint!);
+        _ = AcceptLoopAsync(socket);
+    }
+
+    private async Task AcceptLoopAsync(Socket listenSocket)
+    {
+        while (!_stopping)
+        {
+            Socket client;
+            try
+            {
+                client = await listenSocket.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_stopping) return;
+                if (e is SocketException { SocketErrorCode: SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.TooManyOpenSockets })
+                {
+                    // One failed accept (the client went away, or the process is out of descriptors): keep listening.
+                    _log.LogWarning("Accept failed: {Message}", e.Message);
+                    if (e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets }) await Task.Delay(100).ConfigureAwait(false);
+                    continue;
+                }
+                _log.LogError(e, "Listener faulted");
+                return;
+            }
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        EpollSocket pipe;
+        string remote;
+        try
+        {
+            remote = client.RemoteEndPoint?.ToString() ?? "?";
+            pipe = new EpollSocket(_loop!, client, SendOptions, ReceiveOptions);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            client.Dispose();
+            return;
+        }
+        try
+        {
+            await RunConnectionAsync(pipe, client, remote).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning(e, "Client connection from {Remote} faulted", remote);
+        }
+        finally
+        {
+            pipe.Dispose();
+        }
     }
 
     protected override void OnStarted(EndPoint endPoint) => _started.TrySetResult(endPoint);
@@ -72,16 +154,16 @@ public sealed class Listener : SocketServer
         => _log.LogWarning(exception, "Client connection from {Remote} faulted", client.RemoteEndPoint);
 
     protected override Task OnClientConnectedAsync(in ClientConnection client)
-        => RunConnectionAsync(client.Transport, client.RemoteEndPoint?.ToString() ?? "?");
-
-    private async Task RunConnectionAsync(IDuplexPipe transport, string remote)
     {
-        var local = (transport as SocketConnection)?.Socket.LocalEndPoint?.ToString() ?? "?";
-        if (transport is SocketConnection sc)
-        {
-            sc.Socket.NoDelay = true;
-            TcpKeepAlive.Apply(sc.Socket, _dispatcher.Server.Options.TcpKeepAlive);
-        }
+        var socket = (SocketConnection)client.Transport;
+        return RunConnectionAsync(new SocketConnectionPipe(socket), socket.Socket, client.RemoteEndPoint?.ToString() ?? "?");
+    }
+
+    private async Task RunConnectionAsync(ISocketPipe transport, Socket socket, string remote)
+    {
+        var local = socket.LocalEndPoint?.ToString() ?? "?";
+        socket.NoDelay = true;
+        TcpKeepAlive.Apply(socket, _dispatcher.Server.Options.TcpKeepAlive);
         var connection = new Connection(transport, _dispatcher, remote, local);
         Interlocked.Increment(ref _active);
         try
@@ -100,7 +182,8 @@ public sealed class Listener : SocketServer
     public Task StopAcceptingAsync()
     {
         _stopping = true;
-        Stop();
+        if (_listenSocket is null) Stop();
+        else _listenSocket.Dispose();
         if (ActiveConnections == 0) _drained.TrySetResult();
         return _drained.Task;
     }

@@ -100,7 +100,7 @@ public sealed class Propagator
             _multiOpen = true;
             Emit(db, MultiCommand);
         }
-        var rewritten = ctx.PropagationPrevented || ctx.PropagateAs is not null ? null : PropagationRules.Rewrite(ctx, name);
+        var rewritten = ctx.PropagationPrevented || ctx.PropagateAs is not null || ctx.ReplacedArgIndex >= 0 ? null : PropagationRules.Rewrite(ctx, name);
         var ops = (ctx.PropagationPrevented ? 0 : rewritten?.Length ?? 1) + (ctx.PropagateAlso?.Count ?? 0);
         // As Redis's propagatePendingCommands: a command that propagates several (XREADGROUP: XCLAIMs and XGROUP SETID)
         // is wrapped in MULTI/EXEC, so a file cut between them (kill -9 between two writes) loads none of them.
@@ -147,7 +147,15 @@ public sealed class Propagator
         return Writer!.Append((ctx, select), static (output, s) =>
         {
             if (s.select >= 0) RespEncoder.WriteSelect(output, s.select);
-            RespEncoder.WriteCommand(output, s.ctx.Args);
+            var args = s.ctx.Args;
+            var replaced = s.ctx.ReplacedArgIndex;
+            if (replaced < 0)
+            {
+                RespEncoder.WriteCommand(output, args);
+                return;
+            }
+            RespEncoder.WriteArrayHeader(output, args.Length);
+            for (var i = 0; i < args.Length; i++) RespEncoder.WriteBulk(output, i == replaced ? s.ctx.ReplacedArg : args[i].Span);
         });
     }
 }

@@ -1,0 +1,35 @@
+using System.IO.Pipelines;
+using Pipelines.Sockets.Unofficial;
+
+namespace StreamServer.Networking;
+
+/// <summary>A client socket as <see cref="Connection"/> sees it: two pipes, and what it needs to close politely.</summary>
+public interface ISocketPipe : IDuplexPipe
+{
+    /// <summary>Bytes the kernel has accepted from the send pipe.</summary>
+    long BytesSent { get; }
+
+    /// <summary>Sending or receiving failed: nothing more will be sent.</summary>
+    bool Faulted { get; }
+
+    /// <summary>Sends FIN (the client sees the end of the replies) while input may still be read.</summary>
+    void ShutdownSend();
+}
+
+/// <summary>A Pipelines.Sockets.Unofficial connection (where the <see cref="Linux.EventLoop"/> is not used).</summary>
+internal sealed class SocketConnectionPipe(SocketConnection connection) : ISocketPipe
+{
+    public PipeReader Input => connection.Input;
+
+    public PipeWriter Output => connection.Output;
+
+    public long BytesSent => connection.BytesSent;
+
+    public bool Faulted => connection.SocketError != System.Net.Sockets.SocketError.Success;
+
+    public void ShutdownSend()
+    {
+        try { connection.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
+    }
+}
