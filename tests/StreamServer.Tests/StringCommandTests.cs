@@ -67,11 +67,18 @@ public sealed class StringCommandTests
         var args = Harness.Args(command);
         for (var i = 0; i < 2000; i++) h.RunRaw(args); // warm up: tiering, reply buffer, expiry queue growth
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++) h.RunRaw(args);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of five windows of 1,000 calls: a one-time event on this thread (the JIT promotes a method once
+        // its 100 ms call-counting delay is over, which a fast warm-up does not outlast; 7,256 B in one CI run) falls
+        // into one window, while an allocation per command shows in every window.
+        var windows = new long[5];
+        for (var w = 0; w < windows.Length; w++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++) h.RunRaw(args);
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
 
-        Assert.Equal(0, allocated);
+        Assert.True(windows.Min() == 0, "bytes allocated per window of 1,000 calls: " + string.Join(", ", windows));
     }
 
     [Fact]
