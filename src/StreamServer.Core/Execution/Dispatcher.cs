@@ -79,23 +79,37 @@ public sealed class Dispatcher : IDisposable
     private bool TryRunInline(ClientSession client)
     {
         if (t_queueOnly || _stopping || !_started || !_queue.IsEmpty || Volatile.Read(ref _running) == 1) return false;
+        return TryRunHere(client);
+    }
+
+    /// <summary>
+    /// A run on the calling thread, unless another thread's run holds the lock: <paramref name="client"/>'s batch, or
+    /// with null the end of the event loop's turn (<see cref="EndTurn"/>); then everything queued meanwhile.
+    /// </summary>
+    private bool TryRunHere(ClientSession? client)
+    {
         if (!_runLock.TryEnter()) return false;
         var earlierDeadline = false;
         try
         {
-            if (_running == 1 || _stopping) return false; // a post from inside a run (the batch's continuation)
+            // A post from inside a run (the batch's continuation) is queued; after Stop nothing runs.
+            if (_running == 1 || _stopping) return false;
             _running = 1;
             try
             {
-                RunBatch(client);
-                AfterWork();
+                if (client is null) Observer?.OnRunEnd();
+                else
+                {
+                    RunBatch(client);
+                    AfterWork();
+                }
                 DrainQueue();
                 // A client blocked here with a deadline before the dispatcher's planned wake-up must not wait for it.
                 earlierDeadline = _server.Blocking.BlockedCount > 0 && _server.Blocking.NextDeadline() < _plannedWakeMs;
             }
             catch (Exception e)
             {
-                _log.LogError(e, "Inline batch error");
+                _log.LogError(e, "Error in a run on the calling thread ({What})", client is null ? "end of turn" : "inline batch");
             }
             finally
             {
@@ -127,32 +141,8 @@ public sealed class Dispatcher : IDisposable
         t_inTurn = false;
         if (!t_turnRunEndDue) return;
         t_turnRunEndDue = false;
-        // Whoever holds the lock now ends its run with OnRunEnd after taking it, so it covers what this turn left.
-        if (!_runLock.TryEnter()) return;
-        try
-        {
-            if (_running == 1 || _stopping) return; // after Stop nothing runs (the AOF is shut down)
-            _running = 1;
-            try
-            {
-                Observer?.OnRunEnd();
-                DrainQueue(); // what the completed batches posted
-            }
-            catch (Exception e)
-            {
-                _log.LogError(e, "End of turn error");
-            }
-            finally
-            {
-                Volatile.Write(ref _running, 0);
-            }
-        }
-        finally
-        {
-            _runLock.Exit();
-        }
-        Interlocked.MemoryBarrier();
-        if (!_queue.IsEmpty) _wake.Set();
+        // If another thread's run holds the lock, it ends with OnRunEnd after taking it, so it covers what this turn left.
+        TryRunHere(null);
     }
 
     /// <summary>Runs <paramref name="action"/> on the dispatcher thread (connect/disconnect bookkeeping). Any thread.</summary>
