@@ -22,6 +22,15 @@ public class SocketEngineTests
         return EmbeddedServer.StartAsync(options);
     }
 
+    private static string NewAofDir() => Directory.CreateTempSubdirectory("engine-aof-").FullName;
+
+    private static void AppendOnlyEverysec(ServerOptions options, string dir)
+    {
+        options.Dir = dir;
+        options.AppendOnly = true;
+        options.AppendFsync = "everysec";
+    }
+
     private static async Task<Socket> Connect(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -107,14 +116,8 @@ public class SocketEngineTests
     {
         // On the loop, batches read in one turn share one AOF write at the turn's end, and their replies wait for it:
         // every client must still get every reply, and the file must hold every entry with the id it was told.
-        var dir = Path.Combine(Path.GetTempPath(), "engine-aof-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(dir);
-        void Aof(ServerOptions o)
-        {
-            o.Dir = dir;
-            o.AppendOnly = true;
-            o.AppendFsync = "everysec";
-        }
+        var dir = NewAofDir();
+        void Aof(ServerOptions o) => AppendOnlyEverysec(o, dir);
         const int clients = 16, perClient = 200;
         var told = new List<string>();
         await using (var server = await Start(eventLoop, Aof))
@@ -168,14 +171,8 @@ public class SocketEngineTests
         // Were that missing, the dispatcher's cron (every 100 ms) would still complete it, so each round trip would
         // take up to 100 ms: 100 of them would need about 10 s instead of well under one. The bound is generous on
         // purpose; it tells a missing end of turn from a slow machine, not fast from slow.
-        var dir = Path.Combine(Path.GetTempPath(), "engine-aof-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(dir);
-        await using (var server = await Start(eventLoop, o =>
-        {
-            o.Dir = dir;
-            o.AppendOnly = true;
-            o.AppendFsync = "everysec";
-        }))
+        var dir = NewAofDir();
+        await using (var server = await Start(eventLoop, o => AppendOnlyEverysec(o, dir)))
         {
             using var socket = await Connect(server.Port);
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
