@@ -130,16 +130,9 @@ public sealed class AofRewriter
     /// <summary>
     /// Sets and hashes of at least this many entries are handed over as snapshots (<see cref="CollectionObject.TakeSnapshot"/>:
     /// O(1), then O(1) per change while the snapshot is held); smaller ones are written by the dispatcher when they
-    /// first change (O(entries)). The design is <see cref="DesignedSnapshotFromEntries"/>, but it is turned off
-    /// (every set and hash is written by the dispatcher, as before) until a lost write is explained: with every set
-    /// snapshotted, the kill -9 crash test (everysec) found a set one acknowledged SADD short after a restart in 2 of
-    /// 7 runs ("set:1 has 1800 members, 1801 acknowledged"), with either socket engine, and none in 5 runs without
-    /// snapshots (docs/design-notes.md, note 8). The tests of the mechanism lower the threshold themselves.
+    /// first change, as before (O(entries), bounded by this threshold), and cost no snapshot object each.
     /// </summary>
-    internal const int SnapshotFromEntries = int.MaxValue;
-
-    /// <summary>The threshold the mechanism was designed and measured with (README: large hash or set under HSET / SADD).</summary>
-    internal const int DesignedSnapshotFromEntries = 1024;
+    internal const int SnapshotFromEntries = 1024;
 
     private static int _generations;
 

@@ -201,7 +201,7 @@ public sealed class SetObject : CollectionObject<HashSet<byte[]>, bool>
     public bool Add(ReadOnlySpan<byte> member)
     {
         if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Add(member);
-        if (Contains(member)) return false;
+        if (ContainsWith(changes, member)) return false;
         Record(changes, member, true, +1);
         return true;
     }
@@ -209,10 +209,21 @@ public sealed class SetObject : CollectionObject<HashSet<byte[]>, bool>
     public bool Remove(ReadOnlySpan<byte> member)
     {
         if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(member);
-        if (!Contains(member)) return false;
+        if (!ContainsWith(changes, member)) return false;
         Record(changes, member, false, -1);
         return true;
     }
+
+    /// <summary>
+    /// Between <see cref="CollectionObject{T, TChange}.ChangesForWrite"/> and <see cref="CollectionObject{T, TChange}.Record"/>
+    /// the lookup must use the changes it returned, not <see cref="Contains"/>: the rewrite thread may release its
+    /// snapshot in between, and <see cref="Contains"/> would then apply and drop those changes, leaving the change to
+    /// be recorded in a list nobody reads (an acknowledged SADD lost; the kill -9 crash test found one).
+    /// </summary>
+    private bool ContainsWith(Dictionary<byte[], bool> changes, ReadOnlySpan<byte> member)
+        => changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var present)
+            ? present
+            : Items.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(member);
 
     protected override int CountOf(HashSet<byte[]> items) => items.Count;
 
@@ -323,7 +334,7 @@ public sealed class HashObject : CollectionObject<Dictionary<byte[], byte[]>, by
     /// <summary>Sets a field to a fresh copy of <paramref name="value"/>; true when the field is new.</summary>
     public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
-        var isNew = !ContainsField(field);
+        var isNew = !ContainsField(field); // before ChangesForWrite: nothing may apply the changes between it and Record
         if (ChangesForWrite() is { } changes) Record(changes, field, value.ToArray(), isNew ? 1 : 0);
         else Items.GetAlternateLookup<ReadOnlySpan<byte>>()[field] = value.ToArray();
         return isNew;
@@ -332,7 +343,11 @@ public sealed class HashObject : CollectionObject<Dictionary<byte[], byte[]>, by
     public bool Remove(ReadOnlySpan<byte> field)
     {
         if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(field);
-        if (!ContainsField(field)) return false;
+        // With the changes returned, not ContainsField, which could apply and drop them (SetObject.ContainsWith says why).
+        var present = changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var changed)
+            ? changed is not null
+            : Items.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(field);
+        if (!present) return false;
         Record(changes, field, null, -1);
         return true;
     }

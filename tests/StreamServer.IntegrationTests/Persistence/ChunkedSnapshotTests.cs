@@ -18,9 +18,9 @@ public class ChunkedSnapshotTests
     private const int Databases = 3;
 
     [Theory]
-    [InlineData(1, AofRewriter.DesignedSnapshotFromEntries)]
-    [InlineData(2, AofRewriter.DesignedSnapshotFromEntries)]
-    [InlineData(3, AofRewriter.DesignedSnapshotFromEntries)]
+    [InlineData(1, AofRewriter.SnapshotFromEntries)]
+    [InlineData(2, AofRewriter.SnapshotFromEntries)]
+    [InlineData(3, AofRewriter.SnapshotFromEntries)]
     [InlineData(4, 1)] // every set and hash is handed over as a snapshot (CollectionObject), as large ones are
     public async Task Rewrite_InSmallSteps_UnderRandomWrites_BaseIsTheSnapshot_BasePlusIncrIsTheLiveKeyspace(int seed, int snapshotFromEntries)
     {

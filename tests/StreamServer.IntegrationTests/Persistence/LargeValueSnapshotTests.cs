@@ -16,7 +16,7 @@ namespace StreamServer.IntegrationTests.Persistence;
 /// </summary>
 public class LargeValueSnapshotTests
 {
-    private const int Entries = AofRewriter.DesignedSnapshotFromEntries + 476;
+    private const int Entries = AofRewriter.SnapshotFromEntries + 476;
 
     /// <summary>The keys of one group, in the order they are created (so in slot order).</summary>
     private static readonly string[] Scenarios =
@@ -45,7 +45,7 @@ public class LargeValueSnapshotTests
 
             aof.RewriteChunkSlotsForTests = Scenarios.Length;
             aof.RewriteManualStepsForTests = true;
-            aof.RewriteSnapshotFromEntriesForTests = AofRewriter.DesignedSnapshotFromEntries;
+            aof.RewriteSnapshotFromEntriesForTests = AofRewriter.SnapshotFromEntries;
             Assert.Equal("+Background append only file rewriting started\r\n", await c.Cmd("BGREWRITEAOF"));
             var rewriter = (await dispatcher.InvokeAsync(() => aof.RewriterForTests))!;
             using var gate = new ManualResetEventSlim(false);
