@@ -32,7 +32,6 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
     private bool _closed;
     private long _bytesSent;
     private volatile bool _faulted;
-    private readonly Task _sendLoop;
     private MemoryHandle[]? _pins; // the send loop's, for a multi-segment send
 
     public EpollSocket(EventLoop loop, Socket socket, PipeOptions sendOptions, PipeOptions receiveOptions)
@@ -45,13 +44,11 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
         _receive = new Pipe(receiveOptions);
         _send = new Pipe(sendOptions);
         Token = loop.Add(this);
-        _sendLoop = SendLoopAsync();
+        _ = SendLoopAsync();
         lock (_gate) UpdateInterest();
     }
 
     internal ulong Token { get; }
-
-    public Socket Socket => _socket;
 
     public PipeReader Input => _receive.Reader;
 
@@ -73,23 +70,9 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
         if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) SignalWritable();
         bool reading;
         lock (_gate) reading = !_readPaused && !_readEnded && !_closed;
-        if (reading && (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0)
-        {
-            Receive();
-        }
-        else if ((events & (EPOLLERR | EPOLLHUP)) != 0)
-        {
-            // Level-triggered, a hang-up is reported every turn even with nothing watched: stop watching until the
-            // connection reads or writes again (UpdateInterest registers the socket anew).
-            lock (_gate)
-            {
-                if (_interest != 0 && (_interest & EPOLLOUT) == 0 && !reading)
-                {
-                    _ = Control(_loop.EpollFd, EPOLL_CTL_DEL, _fd, 0, 0);
-                    _interest = 0;
-                }
-            }
-        }
+        // Not reading means EPOLLIN is not watched; with nothing watched the socket is out of epoll (UpdateInterest),
+        // so a level-triggered hang-up cannot be reported turn after turn.
+        if (reading && (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) Receive();
     }
 
     private unsafe void Receive()
