@@ -191,11 +191,7 @@ public sealed class SetObject : CollectionObject<HashSet<byte[]>, bool>
         }
     }
 
-    public bool Contains(ReadOnlySpan<byte> member)
-    {
-        if (Changes() is { } changes && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var present)) return present;
-        return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(member);
-    }
+    public bool Contains(ReadOnlySpan<byte> member) => ContainsWith(Changes(), member);
 
     /// <summary>Adds a copy of <paramref name="member"/>; false when it was there.</summary>
     public bool Add(ReadOnlySpan<byte> member)
@@ -220,8 +216,8 @@ public sealed class SetObject : CollectionObject<HashSet<byte[]>, bool>
     /// snapshot in between, and <see cref="Contains"/> would then apply and drop those changes, leaving the change to
     /// be recorded in a list nobody reads (an acknowledged SADD lost; the kill -9 crash test found one).
     /// </summary>
-    private bool ContainsWith(Dictionary<byte[], bool> changes, ReadOnlySpan<byte> member)
-        => changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var present)
+    private bool ContainsWith(Dictionary<byte[], bool>? changes, ReadOnlySpan<byte> member)
+        => changes is not null && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var present)
             ? present
             : Items.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(member);
 
@@ -320,8 +316,12 @@ public sealed class HashObject : CollectionObject<Dictionary<byte[], byte[]>, by
     }
 
     public bool TryGetValue(ReadOnlySpan<byte> field, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value)
+        => TryGetWith(Changes(), field, out value);
+
+    /// <summary>The field's value as <paramref name="changes"/> (kept aside, or null) and the collection say.</summary>
+    private bool TryGetWith(Dictionary<byte[], byte[]?>? changes, ReadOnlySpan<byte> field, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value)
     {
-        if (Changes() is { } changes && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var changed))
+        if (changes is not null && changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var changed))
         {
             value = changed;
             return changed is not null;
@@ -344,10 +344,7 @@ public sealed class HashObject : CollectionObject<Dictionary<byte[], byte[]>, by
     {
         if (ChangesForWrite() is not { } changes) return Items.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(field);
         // With the changes returned, not ContainsField, which could apply and drop them (SetObject.ContainsWith says why).
-        var present = changes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var changed)
-            ? changed is not null
-            : Items.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(field);
-        if (!present) return false;
+        if (!TryGetWith(changes, field, out _)) return false;
         Record(changes, field, null, -1);
         return true;
     }
