@@ -15,6 +15,7 @@ namespace StreamServer.Networking;
 public sealed class Connection : IClientTransport
 {
     private readonly IDuplexPipe _transport;
+    private readonly ISocketPipe? _socket;
     private readonly Dispatcher _dispatcher;
     private readonly ServerContext _server;
     private readonly ILogger _log;
@@ -24,6 +25,7 @@ public sealed class Connection : IClientTransport
     public Connection(IDuplexPipe transport, Dispatcher dispatcher, string remote, string local)
     {
         _transport = transport;
+        _socket = transport as ISocketPipe;
         _dispatcher = dispatcher;
         _server = dispatcher.Server;
         _log = _server.LoggerFactory.CreateLogger("StreamServer.Connection");
@@ -172,7 +174,7 @@ public sealed class Connection : IClientTransport
             if (session.ProtocolErrorText is not null)
             {
                 // Send FIN now so the client sees the end right after the error, then drain what it still sends.
-                (_transport as ISocketPipe)?.ShutdownSend();
+                _socket?.ShutdownSend();
                 await DiscardInputAsync(input).ConfigureAwait(false);
             }
             await input.CompleteAsync().ConfigureAwait(false);
@@ -216,7 +218,7 @@ public sealed class Connection : IClientTransport
     /// </summary>
     private async Task WaitUntilSentAsync()
     {
-        if (_transport is not ISocketPipe socket) return;
+        if (_socket is not { } socket) return;
         var deadline = Environment.TickCount64 + 2000;
         while (socket.BytesSent < Interlocked.Read(ref _bytesWritten) && !socket.Faulted
             && Environment.TickCount64 < deadline)
@@ -318,7 +320,7 @@ public sealed class Connection : IClientTransport
 
     private volatile bool _aborted;
 
-    public long UnsentBytes => _transport is ISocketPipe socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
+    public long UnsentBytes => _socket is { } socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
 
     public void Abort()
     {
@@ -376,12 +378,19 @@ public sealed class Connection : IClientTransport
                     var written = Session.Reply.WrittenSpan;
                     if (written.Length > 0)
                     {
-                        output.Write(written);
+                        // Straight to the socket when the pipe has sent everything it was given (order is kept);
+                        // only what the kernel does not take now goes through the pipe.
+                        var pipeIdle = _socket is not null && _socket.BytesSent == Interlocked.Read(ref _bytesWritten);
                         Interlocked.Add(ref _bytesWritten, written.Length);
+                        var sentNow = pipeIdle ? _socket!.SendNow(written) : 0;
+                        if (sentNow < written.Length)
+                        {
+                            output.Write(written[sentNow..]);
+                            any = true;
+                        }
                         Interlocked.Add(ref _server.Stats.TotalNetOutputBytes, written.Length);
                         Session.Reply.Clear();
                         Session.Reply.ShrinkIfLarge();
-                        any = true;
                     }
                 }
                 if (any)

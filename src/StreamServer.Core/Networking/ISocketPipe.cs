@@ -14,6 +14,13 @@ public interface ISocketPipe : IDuplexPipe
 
     /// <summary>Sends FIN (the client sees the end of the replies) while input may still be read.</summary>
     void ShutdownSend();
+
+    /// <summary>
+    /// Sends <paramref name="data"/> straight to the socket, without the send pipe, as much as the kernel takes now;
+    /// the byte count (0 when it takes nothing or the engine cannot). Only while the send pipe holds nothing unsent,
+    /// and with the caller holding the connection's flush gate, so bytes leave in the order they were written.
+    /// </summary>
+    int SendNow(ReadOnlySpan<byte> data);
 }
 
 /// <summary>A Pipelines.Sockets.Unofficial connection (where the <see cref="Linux.EventLoop"/> is not used).</summary>
@@ -32,4 +39,7 @@ internal sealed class SocketConnectionPipe(SocketConnection connection) : ISocke
         try { connection.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
     }
+
+    /// <summary>Everything goes through the library's send pipe.</summary>
+    public int SendNow(ReadOnlySpan<byte> data) => 0;
 }

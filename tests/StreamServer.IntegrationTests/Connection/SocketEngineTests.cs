@@ -89,6 +89,33 @@ public class SocketEngineTests
 
     [Theory]
     [MemberData(nameof(Engines))]
+    public async Task LargeAndSmallReplies_ToAClientThatReadsLate_KeepTheirOrder(bool eventLoop)
+    {
+        // Replies go straight to the socket while nothing waits in the send pipe, and through the pipe once the
+        // kernel's buffer is full: a small reply written after a large one that did not fit must not overtake it.
+        await using var server = await Start(eventLoop);
+        using var socket = await Connect(server.Port);
+        var values = new[] { 'a', 'b', 'c' }.Select(c => new string(c, 3 * 1024 * 1024)).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            await socket.SendAsync(Command("SET", "big" + i, values[i]));
+            Assert.Equal("+OK\r\n", Encoding.ASCII.GetString(await ReadExactly(socket, 5)));
+        }
+        var expected = new StringBuilder();
+        for (var i = 0; i < values.Length; i++)
+        {
+            // Separate writes, so the server reads them in separate turns and flushes between them.
+            await socket.SendAsync(Command("GET", "big" + i));
+            await socket.SendAsync(Command("ECHO", "after" + i));
+            await Task.Delay(50);
+            expected.Append($"${values[i].Length}\r\n{values[i]}\r\n${("after" + i).Length}\r\nafter{i}\r\n");
+        }
+        var reply = Encoding.ASCII.GetString(await ReadExactly(socket, expected.Length));
+        Assert.Equal(expected.ToString(), reply);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
     public async Task ManyClients_PipelinedWrites_EveryReplyInOrder(bool eventLoop)
     {
         await using var server = await Start(eventLoop);

@@ -236,6 +236,34 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
         await reader.CompleteAsync(error).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A send from the flushing thread without the send pipe: for a reply that fits the kernel's buffer (nearly all),
+    /// no copy into the pipe and no turn of the send loop. What the kernel does not take, and any error, is left to the
+    /// caller to queue through the pipe, whose send loop waits for EPOLLOUT or reports the error.
+    /// </summary>
+    public unsafe int SendNow(ReadOnlySpan<byte> data)
+    {
+        if (_faulted || data.IsEmpty) return 0;
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            nint n;
+            fixed (byte* bytes = data) n = LinuxNative.Send(_fd, bytes, data.Length, MSG_NOSIGNAL);
+            if (n <= 0) return 0;
+            Interlocked.Add(ref _bytesSent, n);
+            return (int)n;
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
     /// <summary>One send (or sendmsg over the segments); the byte count, or -1 with errno set.</summary>
     private unsafe nint SendSome(in ReadOnlySequence<byte> buffer)
     {
