@@ -6,10 +6,15 @@ redis-benchmark workloads against each, alternating, and prints throughput, serv
 /proc/PID/stat before and after each workload) and the ratios. Nothing but 127.0.0.1 is targeted.
 
   python3 benchmarks/load/compare.py [--requests 200000] [--clients 50] [--pipelines 1,16] [--tests ping,set,get,incr]
+                                      [--rounds 1] [--build release|aot] [--wake N] [--group-loop N] [--memory N]
 
 Workloads: ping set get incr xadd xadd-maxlen xrange10 xrange100 (the XRANGE ones read COUNT 10/100 entries from
 random starts of a 1,000,000-entry stream, loaded once into both servers with redis-cli --pipe). Before measuring,
 every workload runs once unmeasured against both servers (--warmup requests), so our JIT's tiering is done.
+
+--rounds N measures every workload N times, the servers taking turns, and shows the medians (on a shared 2-core
+machine a single pass swings by 10-30%); a ratio is the median of the rounds' ratios, each from two passes back to back. The wake-up latency samples take turns between the servers every 50 rounds.
+--build aot measures our NativeAOT binary (what the container image runs) instead of the Release build under dotnet.
 """
 import argparse, os, re, shutil, socket, subprocess, sys, tempfile, time
 
@@ -39,6 +44,20 @@ def load_big_stream(port):
     n = int(subprocess.run(["redis-cli", "-p", str(port), "xlen", "big"], capture_output=True, text=True).stdout.strip() or 0)
     if n != BIG_STREAM_ENTRIES:
         raise SystemExit(f"loading the XRANGE stream on port {port} gave {n} entries")
+
+
+def medians(runs):
+    """Per column, the median over rounds of (throughput, CPU per op) pairs."""
+    import statistics
+    return tuple(statistics.median(col) for col in zip(*runs))
+
+
+def paired_ratios(ours, redis):
+    """Per column, the median over rounds of ours/redis within the same round (the two ran back to back, so a change
+    in the machine's load between rounds falls on both); with one round, the plain ratios."""
+    import statistics
+    return tuple(statistics.median(o / r if r else 0 for o, r in zip(oc, rc))
+                 for oc, rc in zip(zip(*ours), zip(*redis)))
 
 
 def free_port():
@@ -126,31 +145,38 @@ def memory_per_entry(port, pid, entries, group=False):
     return result
 
 
-def wake_latency(port, rounds):
-    """p50/p99 from XADD to the blocked XREAD's reply, measured by one client process for both servers."""
-    import statistics
-    def conn():
+def wake_latency(ports, rounds, chunk=50):
+    """p50/p99 from XADD to the blocked XREAD's reply, per server, measured by one client process. The servers take
+    turns every `chunk` rounds, so a change in the machine's load during the run falls on both alike."""
+    def conn(port):
         s = socket.create_connection(("127.0.0.1", port)); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); return s
-    reader, writer = conn(), conn()
-    samples = []
-    for i in range(rounds):
-        reader.sendall(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$4\r\nwake\r\n$1\r\n$\r\n")
-        # Wait until the server has parked the reader, or an XADD could overtake the XREAD ('$' would then wait
-        # for the next entry and the round would hang).
-        while True:
-            writer.sendall(b"*2\r\n$4\r\nINFO\r\n$7\r\nclients\r\n")
-            info = b""
-            while not info.endswith(b"\r\n") or info.count(b"\r\n") < 2 or len(info) < int(info[1:info.index(b"\r\n")]) + info.index(b"\r\n") + 4:
-                info += writer.recv(65536)
-            if b"blocked_clients:1" in info:
-                break
-        t0 = time.perf_counter()
-        writer.sendall(b"*5\r\n$4\r\nXADD\r\n$4\r\nwake\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n")
-        reader.recv(65536)
-        samples.append((time.perf_counter() - t0) * 1e6)
-        writer.recv(65536)
-    samples.sort()
-    return samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
+    pairs = [(conn(port), conn(port)) for port in ports]
+    samples = [[] for _ in ports]
+    for start in range(0, rounds, chunk):
+        for (reader, writer), out in zip(pairs, samples):
+            for i in range(start, min(rounds, start + chunk)):
+                reader.sendall(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$4\r\nwake\r\n$1\r\n$\r\n")
+                # Wait until the server has parked the reader, or an XADD could overtake the XREAD ('$' would then
+                # wait for the next entry and the round would hang).
+                while True:
+                    writer.sendall(b"*2\r\n$4\r\nINFO\r\n$7\r\nclients\r\n")
+                    info = b""
+                    while not info.endswith(b"\r\n") or info.count(b"\r\n") < 2 or len(info) < int(info[1:info.index(b"\r\n")]) + info.index(b"\r\n") + 4:
+                        info += writer.recv(65536)
+                    if b"blocked_clients:1" in info:
+                        break
+                t0 = time.perf_counter()
+                writer.sendall(b"*5\r\n$4\r\nXADD\r\n$4\r\nwake\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n")
+                reader.recv(65536)
+                out.append((time.perf_counter() - t0) * 1e6)
+                writer.recv(65536)
+    for reader, writer in pairs:
+        reader.close(); writer.close()
+    result = []
+    for out in samples:
+        out.sort()
+        result.append((out[len(out) // 2], out[int(len(out) * 0.99)]))
+    return result
 
 
 def group_loop(port, pid, entries, in_flight):
@@ -222,7 +248,11 @@ def main():
     ap.add_argument("--memory", type=int, default=0, help="also measure memory per stream/pending entry for N entries")
     ap.add_argument("--wake", type=int, default=0, help="also measure XREAD BLOCK wake-up latency over N rounds")
     ap.add_argument("--group-loop", type=int, default=0, help="also run the consumer-group loop over N entries (1 and 8 in flight)")
-    ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: Release build")
+    ap.add_argument("--server-cmd", help="command to start our server (PORT is replaced); default: --build")
+    ap.add_argument("--build", choices=["release", "aot"], default="release",
+                    help="our server as a Release build run by dotnet (JIT), or published with NativeAOT (as the container image ships it)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every workload this many times, the servers taking turns; the table shows medians")
     ap.add_argument("--warmup", type=int, default=300000,
                     help="unmeasured requests per workload before measuring (0: none); our JIT needs seconds of a workload to finish tiering")
     a = ap.parse_args()
@@ -231,6 +261,12 @@ def main():
     ours_port, redis_port = free_port(), free_port()
     if a.server_cmd:
         ours_cmd = a.server_cmd.replace("PORT", str(ours_port)).split()
+    elif a.build == "aot":
+        out = os.path.join(work, "aot")
+        subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src/StreamServer"), "-c", "Release", "-r", "linux-x64",
+                        "-p:PublishAot=true", "-o", out, "-v", "q"], check=True, stdout=subprocess.DEVNULL)
+        ours_cmd = [os.path.join(out, "streamserver"), "--port", str(ours_port), "--bind", "127.0.0.1", "--dir", work,
+                    "--loglevel", "warning"]
     else:
         subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", os.path.join(ROOT, "src/StreamServer")], check=True,
                        stdout=subprocess.DEVNULL)
@@ -242,7 +278,9 @@ def main():
     try:
         wait_ping(ours_port); wait_ping(redis_port)
         pipelines = [int(p) for p in a.pipelines.split(",")]
-        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; redis-benchmark -n {a.requests} -c {a.clients}")
+        build = "--server-cmd" if a.server_cmd else a.build
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; ours: {build}; redis-benchmark -n {a.requests} -c {a.clients}"
+              + (f"; median of {a.rounds} rounds, the servers taking turns" if a.rounds > 1 else ""))
         print("| workload | -P | ours ops/s | redis ops/s | ratio | ours CPU µs/op | redis CPU µs/op | CPU ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         tests = [t for t in a.tests.split(",") if t]
@@ -255,22 +293,24 @@ def main():
                     run_benchmark(port, test, a.warmup, a.clients, max(pipelines))
         for test in tests:
             for p in pipelines:
-                results = {}
-                for label, port, proc in (("ours", ours_port, ours), ("redis", redis_port, redis), ):
-                    if not test.startswith("xrange"):
-                        subprocess.run(["redis-cli", "-p", str(port), "del", "s", "s2", "key:__rand_int__", "counter:__rand_int__"], capture_output=True)
-                    c0 = cpu_seconds(proc.pid)
-                    rps = run_benchmark(port, test, a.requests, a.clients, p)
-                    c1 = cpu_seconds(proc.pid)
-                    results[label] = (rps, (c1 - c0) * 1e6 / a.requests)
-                (o, oc), (r, rc) = results["ours"], results["redis"]
-                print(f"| {test} | {p} | {o:,.0f} | {r:,.0f} | {o / r if r else 0:.2f} | {oc:.2f} | {rc:.2f} | {oc / rc if rc else 0:.2f} |")
+                results = {"ours": [], "redis": []}
+                for _ in range(a.rounds):
+                    for label, port, proc in (("ours", ours_port, ours), ("redis", redis_port, redis), ):
+                        if not test.startswith("xrange"):
+                            subprocess.run(["redis-cli", "-p", str(port), "del", "s", "s2", "key:__rand_int__", "counter:__rand_int__"], capture_output=True)
+                        c0 = cpu_seconds(proc.pid)
+                        rps = run_benchmark(port, test, a.requests, a.clients, p)
+                        c1 = cpu_seconds(proc.pid)
+                        results[label].append((rps, (c1 - c0) * 1e6 / a.requests))
+                (o, oc), (r, rc) = [medians(results[label]) for label in ("ours", "redis")]
+                ratio, cpu_ratio = paired_ratios(results["ours"], results["redis"])
+                print(f"| {test} | {p} | {o:,.0f} | {r:,.0f} | {ratio:.2f} | {oc:.2f} | {rc:.2f} | {cpu_ratio:.2f} |")
                 sys.stdout.flush()
         if a.wake:
             print()
             print("| XREAD BLOCK wake-up | ours µs | redis µs | ratio |")
             print("|---|---:|---:|---:|")
-            o, r = wake_latency(ours_port, a.wake), wake_latency(redis_port, a.wake)
+            o, r = wake_latency([ours_port, redis_port], a.wake)
             print(f"| p50 | {o[0]:.0f} | {r[0]:.0f} | {o[0] / r[0]:.2f} |")
             print(f"| p99 | {o[1]:.0f} | {r[1]:.0f} | {o[1] / r[1]:.2f} |")
         if a.group_loop:
@@ -278,9 +318,13 @@ def main():
             print(f"| group loop (XREADGROUP COUNT 10 + XACK, {a.group_loop:,} entries) | in flight | ours entries/s | redis entries/s | ratio | ours CPU µs/entry | redis CPU µs/entry | CPU ratio |")
             print("|---|---:|---:|---:|---:|---:|---:|---:|")
             for n in (1, 8):
-                o = group_loop(ours_port, ours.pid, a.group_loop, n)
-                r = group_loop(redis_port, redis.pid, a.group_loop, n)
-                print(f"| | {n} | {o[0]:,.0f} | {r[0]:,.0f} | {o[0] / r[0]:.2f} | {o[1]:.2f} | {r[1]:.2f} | {o[1] / r[1]:.2f} |")
+                runs = {"ours": [], "redis": []}
+                for _ in range(a.rounds):
+                    runs["ours"].append(group_loop(ours_port, ours.pid, a.group_loop, n))
+                    runs["redis"].append(group_loop(redis_port, redis.pid, a.group_loop, n))
+                o, r = medians(runs["ours"]), medians(runs["redis"])
+                ratio, cpu_ratio = paired_ratios(runs["ours"], runs["redis"])
+                print(f"| | {n} | {o[0]:,.0f} | {r[0]:,.0f} | {ratio:.2f} | {o[1]:.2f} | {r[1]:.2f} | {cpu_ratio:.2f} |")
                 sys.stdout.flush()
         if a.memory:
             print()

@@ -129,6 +129,9 @@ public sealed class ClientSession : IValueTaskSource<bool>
         if (_parked)
         {
             _parked = false;
+            // The served client's reply leaves now, before its read loop resumes: the resumption (a few task
+            // continuations) would otherwise stand between the XADD and the reader's reply.
+            Transport.RequestFlush();
             _unparked.Complete();
         }
         else
