@@ -19,6 +19,7 @@ public sealed class Listener : SocketServer
     private readonly EventLoop? _loop;
     private Socket? _listenSocket;
     private readonly ILogger _log;
+    private readonly ILogger _connectionLog;
     private readonly TaskCompletionSource<EndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,6 +29,7 @@ public sealed class Listener : SocketServer
         _dispatcher = dispatcher;
         _loop = loop;
         _log = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Listener");
+        _connectionLog = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Connection");
     }
 
     public Task<EndPoint> Started => _started.Task;
@@ -164,7 +166,7 @@ public sealed class Listener : SocketServer
         var local = socket.LocalEndPoint?.ToString() ?? "?";
         socket.NoDelay = true;
         TcpKeepAlive.Apply(socket, _dispatcher.Server.Options.TcpKeepAlive);
-        var connection = new Connection(transport, _dispatcher, remote, local);
+        var connection = new Connection(transport, _dispatcher, _connectionLog, remote, local);
         Interlocked.Increment(ref _active);
         try
         {
