@@ -176,7 +176,7 @@ public sealed class Dispatcher : IDisposable
         EndRun();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the dispatcher thread (connect/disconnect bookkeeping). Any thread.</summary>
+    /// <summary>Queues <paramref name="action"/> to run under the run lock after what is already queued (the AOF's hand-backs). Any thread.</summary>
     public void Post(Action action) => Enqueue(action);
 
     /// <summary>
