@@ -78,38 +78,61 @@ public sealed class Dispatcher : IDisposable
 
     private bool TryRunInline(ClientSession client)
     {
-        if (t_queueOnly || _stopping || !_started || !_queue.IsEmpty || Volatile.Read(ref _running) == 1) return false;
-        return TryRunHere(client);
+        if (!MayRunInline() || !TryBeginRun()) return false;
+        try
+        {
+            RunBatch(client);
+            AfterWork();
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Error in a run on the calling thread (inline batch)");
+        }
+        EndRun();
+        return true;
     }
 
     /// <summary>
-    /// A run on the calling thread, unless another thread's run holds the lock: <paramref name="client"/>'s batch, or
-    /// with null the end of the event loop's turn (<see cref="EndTurn"/>); then everything queued meanwhile.
+    /// Work may run on the calling thread: not a queue-only thread, the dispatcher started and not stopping, nothing
+    /// queued (which must run first) and no run in progress (a post from inside a run is queued, not nested).
     /// </summary>
-    private bool TryRunHere(ClientSession? client)
+    private bool MayRunInline()
+        => !t_queueOnly && !_stopping && _started && _queue.IsEmpty && Volatile.Read(ref _running) == 0;
+
+    /// <summary>
+    /// Takes the run lock on the calling thread unless another thread's run holds it (or this thread is already
+    /// inside a run, or the dispatcher stopped). On true the caller runs its work and then calls <see cref="EndRun"/>.
+    /// </summary>
+    private bool TryBeginRun()
     {
         if (!_runLock.TryEnter()) return false;
+        if (_running == 1 || _stopping)
+        {
+            _runLock.Exit();
+            return false;
+        }
+        _running = 1;
+        return true;
+    }
+
+    /// <summary>
+    /// Ends a run begun by <see cref="TryBeginRun"/>: runs everything queued meanwhile, releases the lock and wakes the
+    /// dispatcher thread if work is left for it (queued after the drain, or a block deadline earlier than its wake-up).
+    /// </summary>
+    private void EndRun()
+    {
         var earlierDeadline = false;
         try
         {
-            // A post from inside a run (the batch's continuation) is queued; after Stop nothing runs.
-            if (_running == 1 || _stopping) return false;
-            _running = 1;
             try
             {
-                if (client is null) Observer?.OnRunEnd();
-                else
-                {
-                    RunBatch(client);
-                    AfterWork();
-                }
                 DrainQueue();
                 // A client blocked here with a deadline before the dispatcher's planned wake-up must not wait for it.
                 earlierDeadline = _server.Blocking.BlockedCount > 0 && _server.Blocking.NextDeadline() < _plannedWakeMs;
             }
             catch (Exception e)
             {
-                _log.LogError(e, "Error in a run on the calling thread ({What})", client is null ? "end of turn" : "inline batch");
+                _log.LogError(e, "Error in a run on the calling thread (queued work)");
             }
             finally
             {
@@ -124,7 +147,6 @@ public sealed class Dispatcher : IDisposable
         // Full fence, then look: work queued while this run held the lock did not wake the dispatcher.
         Interlocked.MemoryBarrier();
         if (earlierDeadline || !_queue.IsEmpty) _wake.Set();
-        return true;
     }
 
     /// <summary>
@@ -142,22 +164,54 @@ public sealed class Dispatcher : IDisposable
         if (!t_turnRunEndDue) return;
         t_turnRunEndDue = false;
         // If another thread's run holds the lock, it ends with OnRunEnd after taking it, so it covers what this turn left.
-        TryRunHere(null);
+        if (!TryBeginRun()) return;
+        try
+        {
+            Observer?.OnRunEnd();
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Error in a run on the calling thread (end of turn)");
+        }
+        EndRun();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the dispatcher thread (connect/disconnect bookkeeping). Any thread.</summary>
+    /// <summary>Queues <paramref name="action"/> to run under the run lock after what is already queued (the AOF's hand-backs). Any thread.</summary>
     public void Post(Action action) => Enqueue(action);
 
-    /// <summary>Runs <paramref name="func"/> on the dispatcher thread and returns its result. Any thread but the dispatcher's.</summary>
-    public Task<T> InvokeAsync<T>(Func<T> func)
+    /// <summary>
+    /// Runs <paramref name="func"/> under the run lock and returns its result (connect/disconnect bookkeeping). As
+    /// <see cref="Post(ClientSession)"/> does for batches, it runs at once on the calling thread when nothing is
+    /// running or queued, so the common connect or disconnect costs no thread hop (docs/design-notes.md, note 17);
+    /// otherwise it is queued behind what is there and the result arrives on a thread-pool thread. Any thread.
+    /// </summary>
+    public ValueTask<T> InvokeAsync<T>(Func<T> func)
     {
+        if (MayRunInline() && TryBeginRun())
+        {
+            T result;
+            try
+            {
+                result = func();
+                AfterWork();
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException<T>(e);
+            }
+            finally
+            {
+                EndRun();
+            }
+            return new ValueTask<T>(result);
+        }
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(new Action(() =>
         {
             try { tcs.SetResult(func()); }
             catch (Exception e) { tcs.SetException(e); }
         }));
-        return tcs.Task;
+        return new ValueTask<T>(tcs.Task);
     }
 
     private void Enqueue(object work)

@@ -22,13 +22,14 @@ public sealed class Connection : IClientTransport
     private int _flushGate;
     private int _flushWanted;
 
-    public Connection(IDuplexPipe transport, Dispatcher dispatcher, string remote, string local)
+    /// <param name="log">Shared by all the listener's connections: no logger factory call per accept.</param>
+    public Connection(IDuplexPipe transport, Dispatcher dispatcher, ILogger log, string remote, string local)
     {
         _transport = transport;
         _socket = transport as ISocketPipe;
         _dispatcher = dispatcher;
         _server = dispatcher.Server;
-        _log = _server.LoggerFactory.CreateLogger("StreamServer.Connection");
+        _log = log;
         RemoteEndPoint = remote;
         LocalEndPoint = local;
         Session = new ClientSession(_server.NextClientId(), this, _server.Clock.NowMs);

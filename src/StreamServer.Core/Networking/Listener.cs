@@ -9,16 +9,17 @@ using StreamServer.Networking.Linux;
 namespace StreamServer.Networking;
 
 /// <summary>
-/// Accepts connections on one address and runs a <see cref="Connection"/> for each: on Linux over the server's own
-/// <see cref="EventLoop"/> (<see cref="EpollSocket"/>), elsewhere (or with the loop turned off) over
-/// Pipelines.Sockets.Unofficial.
+/// Accepts connections on one address and runs a <see cref="Connection"/> for each: on Linux accepted and served by
+/// the server's own <see cref="EventLoop"/> (<see cref="EpollListener"/>, <see cref="EpollSocket"/>), elsewhere (or
+/// with the loop turned off) over Pipelines.Sockets.Unofficial.
 /// </summary>
 public sealed class Listener : SocketServer
 {
     private readonly Dispatcher _dispatcher;
     private readonly EventLoop? _loop;
-    private Socket? _listenSocket;
+    private EpollListener? _epollListener;
     private readonly ILogger _log;
+    private readonly ILogger _connectionLog;
     private readonly TaskCompletionSource<EndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,6 +29,7 @@ public sealed class Listener : SocketServer
         _dispatcher = dispatcher;
         _loop = loop;
         _log = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Listener");
+        _connectionLog = dispatcher.Server.LoggerFactory.CreateLogger("StreamServer.Connection");
     }
 
     public Task<EndPoint> Started => _started.Task;
@@ -82,35 +84,9 @@ public sealed class Listener : SocketServer
             _started.TrySetException(e);
             return;
         }
-        _listenSocket = socket;
+        // Accepted on the event loop thread, as Redis accepts in its event loop (docs/design-notes.md, note 17).
+        _epollListener = new EpollListener(_loop, socket, client => _ = ServeAsync(client), _log);
         _started.TrySetResult(socket.LocalEndPoint!);
-        _ = AcceptLoopAsync(socket);
-    }
-
-    private async Task AcceptLoopAsync(Socket listenSocket)
-    {
-        while (!_stopping)
-        {
-            Socket client;
-            try
-            {
-                client = await listenSocket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                if (_stopping) return;
-                if (e is SocketException { SocketErrorCode: SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.TooManyOpenSockets })
-                {
-                    // One failed accept (the client went away, or the process is out of descriptors): keep listening.
-                    _log.LogWarning("Accept failed: {Message}", e.Message);
-                    if (e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets }) await Task.Delay(100).ConfigureAwait(false);
-                    continue;
-                }
-                _log.LogError(e, "Listener faulted");
-                return;
-            }
-            _ = ServeAsync(client);
-        }
     }
 
     private async Task ServeAsync(Socket client)
@@ -164,7 +140,7 @@ public sealed class Listener : SocketServer
         var local = socket.LocalEndPoint?.ToString() ?? "?";
         socket.NoDelay = true;
         TcpKeepAlive.Apply(socket, _dispatcher.Server.Options.TcpKeepAlive);
-        var connection = new Connection(transport, _dispatcher, remote, local);
+        var connection = new Connection(transport, _dispatcher, _connectionLog, remote, local);
         Interlocked.Increment(ref _active);
         try
         {
@@ -182,8 +158,8 @@ public sealed class Listener : SocketServer
     public Task StopAcceptingAsync()
     {
         _stopping = true;
-        if (_listenSocket is null) Stop();
-        else _listenSocket.Dispose();
+        if (_epollListener is null) Stop();
+        else _epollListener.Dispose();
         if (ActiveConnections == 0) _drained.TrySetResult();
         return _drained.Task;
     }

@@ -23,7 +23,7 @@ public sealed class KeyExpiryTests
     }
 
     /// <summary>Keys in db 0 as the dispatcher sees them (DBSIZE without going through the command).</summary>
-    private static Task<int> KeyCount(EmbeddedServer server, int db = 0)
+    private static ValueTask<int> KeyCount(EmbeddedServer server, int db = 0)
         => server.Runtime.Dispatcher.InvokeAsync(() => server.Runtime.Server.Keyspace[db].Count);
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed class WatchTests
         Assert.Equal("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n", await a.CallAsync("EXEC", "x"));
     }
 
-    private static Task<bool> SetExpiryAsync(EmbeddedServer server, string key, long unixMs)
+    private static ValueTask<bool> SetExpiryAsync(EmbeddedServer server, string key, long unixMs)
         => server.Runtime.Dispatcher.InvokeAsync(() =>
         {
             server.Runtime.Server.Keyspace[0].SetExpiry(System.Text.Encoding.UTF8.GetBytes(key), unixMs);

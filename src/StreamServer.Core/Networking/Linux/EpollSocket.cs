@@ -13,7 +13,7 @@ namespace StreamServer.Networking.Linux;
 /// thread that flushes the output (the send pipe's reader is inline): a non-blocking send, and only when the kernel's
 /// buffer is full does the socket ask the loop for EPOLLOUT and finish from there.
 /// </summary>
-internal sealed class EpollSocket : ISocketPipe, IDisposable
+internal sealed class EpollSocket : ISocketPipe, IEventSource, IDisposable
 {
     private const int MaxVectors = 64;
     private const int MinReceive = 4096;
@@ -48,7 +48,7 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
         lock (_gate) UpdateInterest();
     }
 
-    internal ulong Token { get; }
+    public ulong Token { get; }
 
     public PipeReader Input => _receive.Reader;
 
@@ -65,7 +65,7 @@ internal sealed class EpollSocket : ISocketPipe, IDisposable
     }
 
     /// <summary>On the loop thread: what epoll reported for this socket.</summary>
-    internal void OnEvents(uint events)
+    public void OnEvents(uint events)
     {
         if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) SignalWritable();
         bool reading;

@@ -4,14 +4,15 @@ using static StreamServer.Networking.Linux.LinuxNative;
 namespace StreamServer.Networking.Linux;
 
 /// <summary>
-/// The server's own event loop for client sockets on Linux, as Redis's ae: one thread, level-triggered epoll, one
+/// The server's own event loop for client and listening sockets on Linux, as Redis's ae: one thread, level-triggered epoll, one
 /// recv per readable socket per turn. Hand-written instead of .NET's socket engine (through Pipelines.Sockets.Unofficial)
 /// because that engine is edge-triggered: after every receive it tries the socket again and gets EAGAIN before it
 /// waits, one more system call per request batch than Redis makes (perf stat, PING -P 16, 1,000,000 requests:
 /// 125,010 recvfrom for 62,500 batches, Redis 62,580 reads). docs/design-notes.md, note 16, has the measurements.
 /// <para>What a readable socket does: <see cref="EpollSocket.OnEvents"/> receives into its pipe and flushes it; the
 /// pipe's inline reader runs the connection's read loop on this thread (parse, post to the dispatcher, which runs the
-/// batch here when it is idle, send the replies). Nothing on this thread blocks.</para>
+/// batch here when it is idle, send the replies). A readable listening socket (<see cref="EpollListener"/>) accepts one
+/// connection, which registers with the dispatcher here too (note 17). Nothing on this thread blocks.</para>
 /// </summary>
 internal sealed unsafe class EventLoop : IDisposable
 {
@@ -23,7 +24,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly Thread _thread;
     private readonly ILogger _log;
     private readonly object _tableLock = new();
-    private EpollSocket?[] _sockets = new EpollSocket?[64];
+    private IEventSource?[] _sockets = new IEventSource?[64];
     private readonly Stack<int> _freeSlots = new();
     private int _nextSlot;
     private uint _generation;
@@ -53,8 +54,8 @@ internal sealed unsafe class EventLoop : IDisposable
     internal int EpollFd => _epoll;
 
 
-    /// <summary>Gives the socket a token (slot and generation) for its epoll registrations.</summary>
-    internal ulong Add(EpollSocket socket)
+    /// <summary>Gives the socket (a client's or a listener's) a token (slot and generation) for its epoll registrations.</summary>
+    internal ulong Add(IEventSource socket)
     {
         lock (_tableLock)
         {
@@ -133,4 +134,14 @@ internal sealed unsafe class EventLoop : IDisposable
         _ = LinuxNative.Close(_wakeFd);
         _ = LinuxNative.Close(_epoll);
     }
+}
+
+/// <summary>A descriptor the <see cref="EventLoop"/> watches: a client socket or a listening socket.</summary>
+internal interface IEventSource
+{
+    /// <summary>Its slot in the loop's table and a generation: an event for a removed source is dropped.</summary>
+    ulong Token { get; }
+
+    /// <summary>On the loop thread: what epoll reported.</summary>
+    void OnEvents(uint events);
 }
