@@ -48,8 +48,12 @@ public sealed class Connection : IClientTransport
         var registered = await _dispatcher.InvokeAsync(Register).ConfigureAwait(false);
         if (!registered)
         {
-            await FlushRepliesAsync().ConfigureAwait(false);
+            // The refusal (maxclients, protected mode) goes out now, then FIN; what the client sent meanwhile is read
+            // and dropped for a moment, so closing does not reset the connection before the client reads the error.
+            await FlushRepliesAsync(now: true).ConfigureAwait(false);
             await WaitUntilSentAsync().ConfigureAwait(false);
+            _socket?.ShutdownSend();
+            await DiscardInputAsync(input).ConfigureAwait(false);
             await _transport.Output.CompleteAsync().ConfigureAwait(false);
             await input.CompleteAsync().ConfigureAwait(false);
             return;
@@ -357,11 +361,34 @@ public sealed class Connection : IClientTransport
         }
     }
 
-    /// <summary>Sends what the dispatcher wrote; waits for any flush already running to pick it up.</summary>
-    private ValueTask FlushRepliesAsync()
+    /// <summary>The replies wait for the end of the event loop's turn (<see cref="Linux.EventLoop.WriteAtTurnEnd"/>).</summary>
+    private volatile bool _writeAtTurnEnd;
+
+    /// <summary>
+    /// Sends what the dispatcher wrote; waits for any flush already running to pick it up. In an event-loop turn, with
+    /// nothing waiting in the send pipe, the replies leave at the end of the turn instead, together with the other
+    /// clients' (Redis writes replies in beforeSleep): a client such as redis-benchmark then finds its replies ready
+    /// together, not one by one. A client whose replies are still queued is flushed and waited for now, so one that
+    /// does not read keeps its backpressure.
+    /// </summary>
+    private ValueTask FlushRepliesAsync(bool now = false)
     {
+        if (_writeAtTurnEnd && !now) return ValueTask.CompletedTask; // the end of the turn sends these too
+        if (!now && _socket is not null && _socket.BytesSent == Interlocked.Read(ref _bytesWritten)
+            && Linux.EventLoop.WriteAtTurnEnd(this))
+        {
+            _writeAtTurnEnd = true;
+            return ValueTask.CompletedTask;
+        }
         Volatile.Write(ref _flushWanted, 1);
         return Interlocked.CompareExchange(ref _flushGate, 1, 0) == 0 ? FlushLoopAsync() : ValueTask.CompletedTask;
+    }
+
+    /// <summary>On the loop thread at the end of its turn: sends the replies held for it.</summary>
+    internal void WriteRepliesNow()
+    {
+        _writeAtTurnEnd = false;
+        if (!Session.IsClosed) RequestFlush();
     }
 
     /// <summary>Holds the flush gate: copies the reply buffer into the socket pipe and flushes until nothing is wanted.</summary>

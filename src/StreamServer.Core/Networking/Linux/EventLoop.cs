@@ -91,6 +91,7 @@ internal sealed unsafe class EventLoop : IDisposable
                 return;
             }
             var sockets = Volatile.Read(ref _sockets);
+            t_turn = this;
             _turnStarted?.Invoke();
             for (var i = 0; i < n; i++)
             {
@@ -121,7 +122,44 @@ internal sealed unsafe class EventLoop : IDisposable
             {
                 _log.LogError(e, "Event loop: end of turn failed");
             }
+            t_turn = null;
+            WriteTurnReplies();
         }
+    }
+
+    /// <summary>The loop whose turn is running on this thread; null outside a turn and on other threads.</summary>
+    [ThreadStatic] private static EventLoop? t_turn;
+
+    private readonly List<Connection> _replyWriters = [];
+
+    /// <summary>
+    /// Called while the connection's batch runs in a turn on this loop's thread: its replies are sent at the end of
+    /// the turn, after the turn's AOF write, with those of every other client read in the turn, as Redis's
+    /// handleClientsWithPendingWrites in beforeSleep. False when not in a turn (the caller sends now).
+    /// </summary>
+    internal static bool WriteAtTurnEnd(Connection connection)
+    {
+        var loop = t_turn;
+        if (loop is null) return false;
+        loop._replyWriters.Add(connection);
+        return true;
+    }
+
+    private void WriteTurnReplies()
+    {
+        var writers = _replyWriters;
+        for (var i = 0; i < writers.Count; i++)
+        {
+            try
+            {
+                writers[i].WriteRepliesNow();
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Event loop: sending replies failed");
+            }
+        }
+        writers.Clear();
     }
 
     public void Dispose()
