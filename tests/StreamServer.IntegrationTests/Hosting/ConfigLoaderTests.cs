@@ -409,11 +409,10 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal([$"Ignoring directive '{line.Split(' ')[0]}' at line 1 ('{line}'): not implemented by StreamServer"], loader.Warnings);
     }
 
-    [Fact]
+    [RequiresStockRedisConfFact]
     public void DebianStockRedisConf_StartsWithOnlyItsPathsOverridden()
     {
-        const string stock = "/etc/redis/redis.conf";
-        if (!File.Exists(stock)) return; // the redis-server package is not installed here
+        const string stock = RequiresStockRedisConfFactAttribute.Path;
 
         var (options, loader, ok) = Load([stock, "--dir", _dir, "--logfile", ""]);
 

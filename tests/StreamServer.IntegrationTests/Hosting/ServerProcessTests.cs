@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 
@@ -99,15 +98,10 @@ public sealed class ServerProcessTests
         Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 8.10.0) ***\nReading the configuration file, at line 2\n>>> 'no-such-directive \"1\"'\nBad directive or wrong number of arguments\n", stderr);
     }
 
-    [Fact]
+    [RequiresExternalAddressFact]
     public async Task ProtectedMode_WithoutPassword_DeniesNonLoopbackClients()
     {
-        var external = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
-        if (external is null) return; // no non-loopback interface to connect from
+        var external = RequiresExternalAddressFactAttribute.Find()!;
 
         var port = FreePort();
         using var server = Start("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "*");
