@@ -327,6 +327,9 @@ public sealed class Connection : IClientTransport
 
     public long UnsentBytes => _socket is { } socket ? Interlocked.Read(ref _bytesWritten) - socket.BytesSent : 0;
 
+    /// <summary>The socket has sent everything handed to it: a reply may go straight out without overtaking any.</summary>
+    private bool NothingQueued => _socket is not null && _socket.BytesSent == Interlocked.Read(ref _bytesWritten);
+
     public void Abort()
     {
         // Nothing more is sent: a flush stuck behind a client that does not read gives up, and the close does not
@@ -374,8 +377,7 @@ public sealed class Connection : IClientTransport
     private ValueTask FlushRepliesAsync(bool now = false)
     {
         if (_writeAtTurnEnd && !now) return ValueTask.CompletedTask; // the end of the turn sends these too
-        if (!now && _socket is not null && _socket.BytesSent == Interlocked.Read(ref _bytesWritten)
-            && Linux.EventLoop.WriteAtTurnEnd(this))
+        if (!now && NothingQueued && Linux.EventLoop.WriteAtTurnEnd(this))
         {
             _writeAtTurnEnd = true;
             return ValueTask.CompletedTask;
@@ -408,9 +410,9 @@ public sealed class Connection : IClientTransport
                     {
                         // Straight to the socket when the pipe has sent everything it was given (order is kept);
                         // only what the kernel does not take now goes through the pipe.
-                        var pipeIdle = _socket is not null && _socket.BytesSent == Interlocked.Read(ref _bytesWritten);
+                        var nothingQueued = NothingQueued;
                         Interlocked.Add(ref _bytesWritten, written.Length);
-                        var sentNow = pipeIdle ? _socket!.SendNow(written) : 0;
+                        var sentNow = nothingQueued ? _socket!.SendNow(written) : 0;
                         if (sentNow < written.Length)
                         {
                             output.Write(written[sentNow..]);
