@@ -11,8 +11,9 @@ namespace StreamServer.Networking.Linux;
 /// 125,010 recvfrom for 62,500 batches, Redis 62,580 reads). docs/design-notes.md, note 16, has the measurements.
 /// <para>What a readable socket does: <see cref="EpollSocket.OnEvents"/> receives into its pipe and flushes it; the
 /// pipe's inline reader runs the connection's read loop on this thread (parse, post to the dispatcher, which runs the
-/// batch here when it is idle, send the replies). A readable listening socket (<see cref="EpollListener"/>) accepts one
-/// connection, which registers with the dispatcher here too (note 17). Nothing on this thread blocks.</para>
+/// batch here when it is idle); the replies of the turn's batches are sent at its end (<see cref="WriteAtTurnEnd"/>).
+/// A readable listening socket (<see cref="EpollListener"/>) accepts up to 16 connections, which register with the
+/// dispatcher here too (note 17). Nothing on this thread blocks.</para>
 /// </summary>
 internal sealed unsafe class EventLoop : IDisposable
 {
