@@ -241,22 +241,31 @@ internal sealed class EpollSocket : ISocketPipe, IEventSource, IDisposable
     /// no copy into the pipe and no turn of the send loop. What the kernel does not take, and any error, is left to the
     /// caller to queue through the pipe, whose send loop waits for EPOLLOUT or reports the error.
     /// </summary>
-    public unsafe int SendNow(ReadOnlySpan<byte> data)
+    public int SendNow(ReadOnlySpan<byte> data)
     {
         if (_faulted || data.IsEmpty) return 0;
-        var added = false;
+        nint n;
         try
         {
-            _handle.DangerousAddRef(ref added);
-            nint n;
-            fixed (byte* bytes = data) n = LinuxNative.Send(_fd, bytes, data.Length, MSG_NOSIGNAL);
-            if (n <= 0) return 0;
-            Interlocked.Add(ref _bytesSent, n);
-            return (int)n;
+            n = SendSpan(data);
         }
         catch (ObjectDisposedException)
         {
             return 0;
+        }
+        if (n <= 0) return 0;
+        Interlocked.Add(ref _bytesSent, n);
+        return (int)n;
+    }
+
+    /// <summary>One send of <paramref name="data"/>; the byte count, or -1 with errno set.</summary>
+    private unsafe nint SendSpan(ReadOnlySpan<byte> data)
+    {
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* bytes = data) return LinuxNative.Send(_fd, bytes, data.Length, MSG_NOSIGNAL);
         }
         finally
         {
@@ -267,15 +276,11 @@ internal sealed class EpollSocket : ISocketPipe, IEventSource, IDisposable
     /// <summary>One send (or sendmsg over the segments); the byte count, or -1 with errno set.</summary>
     private unsafe nint SendSome(in ReadOnlySequence<byte> buffer)
     {
+        if (buffer.IsSingleSegment) return SendSpan(buffer.FirstSpan);
         var added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            if (buffer.IsSingleSegment)
-            {
-                var span = buffer.FirstSpan;
-                fixed (byte* bytes = span) return LinuxNative.Send(_fd, bytes, span.Length, MSG_NOSIGNAL);
-            }
             // A reply larger than a pipe segment: one sendmsg over the segments (pinned for the call).
             var vectors = stackalloc IoVector[MaxVectors];
             var pins = _pins ??= new MemoryHandle[MaxVectors];
