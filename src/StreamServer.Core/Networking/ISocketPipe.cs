@@ -6,7 +6,7 @@ namespace StreamServer.Networking;
 /// <summary>A client socket as <see cref="Connection"/> sees it: two pipes, and what it needs to close politely.</summary>
 public interface ISocketPipe : IDuplexPipe
 {
-    /// <summary>Bytes the kernel has accepted from the send pipe.</summary>
+    /// <summary>Bytes the kernel has accepted, from the send pipe and through <see cref="SendNow"/>.</summary>
     long BytesSent { get; }
 
     /// <summary>Sending or receiving failed: nothing more will be sent.</summary>
