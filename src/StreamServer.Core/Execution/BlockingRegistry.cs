@@ -88,14 +88,17 @@ public sealed class BlockingRegistry
         return into;
     }
 
-    /// <summary>The earliest deadline or recheck time among blocked clients (Unix ms), or long.MaxValue.</summary>
+    /// <summary>
+    /// The earliest time (Unix ms) at which a blocked client times out or is due for a recheck, or long.MaxValue.
+    /// A client times out once the clock has passed its deadline (<see cref="TimedOut"/>), so at deadline + 1.
+    /// </summary>
     public long NextDeadline()
     {
         var next = long.MaxValue;
         foreach (var c in _blocked)
         {
             var d = c.Blocked!.DeadlineMs;
-            if (d != 0 && d < next) next = d;
+            if (d != 0 && d < next - 1) next = d + 1;
             var r = c.Blocked.RecheckAtMs;
             if (r != 0 && r < next) next = r;
         }
@@ -114,12 +117,17 @@ public sealed class BlockingRegistry
         }
     }
 
+    /// <summary>
+    /// Adds the clients whose deadline the clock has passed. Strictly passed, as Redis's checkBlockedClientTimeout
+    /// (<c>timeout &lt; now</c>): the deadline is the command's millisecond plus the timeout, and the command may
+    /// have run late in its millisecond, so timing out at the deadline itself could end BLOCK 100 after 99.1 ms.
+    /// </summary>
     public void TimedOut(long nowMs, List<ClientSession> into)
     {
         foreach (var c in _blocked)
         {
             var d = c.Blocked!.DeadlineMs;
-            if (d != 0 && d <= nowMs) into.Add(c);
+            if (d != 0 && d < nowMs) into.Add(c);
         }
     }
 }
