@@ -105,6 +105,13 @@ public sealed class ClientSession : IValueTaskSource<bool>
     /// <summary>End offset in the AOF stream of this client's last propagated write (appendfsync always, WAITAOF).</summary>
     public long AofOffset { get; set; }
 
+    /// <summary>
+    /// The AOF offset this batch's replies wait for (set when the batch ends): everything appended by then, its own
+    /// writes and others' it may have read. Redis writes, and under appendfsync always fsyncs, in beforeSleep before
+    /// any reply, so no client sees data the file may yet lose.
+    /// </summary>
+    public long ReplyAfterOffset { get; set; }
+
     /// <summary>Commands processed for this client (INFO / CLIENT LIST).</summary>
     public long CommandsProcessed { get; set; }
 

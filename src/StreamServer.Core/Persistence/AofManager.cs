@@ -457,14 +457,18 @@ public sealed class AofManager : ICommandObserver
     }
 
     /// <summary>
-    /// A batch whose writes are not yet in the file completes at the end of the run, after they are written (and, with
-    /// appendfsync always, after the fsync that covers them): Redis sends replies after flushAppendOnlyFile.
+    /// A batch that ran while appended writes were not yet in the file completes at the end of the run, after they
+    /// are written (and, with appendfsync always, after the fsync that covers them): Redis sends replies after
+    /// flushAppendOnlyFile. That holds for readers too — their replies may show another client's write — so
+    /// the batch waits for everything appended when it ended, not only for its own writes.
     /// </summary>
     public bool DeferCompletion(ClientSession client)
     {
         var writer = _writer;
         if (writer is null || client.IsClosed) return false;
-        if (client.AofOffset <= writer.WrittenOffset && (client.AofOffset <= writer.SyncedOffset || writer.Policy != AppendFsync.Always)) return false;
+        var due = Math.Max(client.AofOffset, writer.AppendedOffset);
+        if (due <= (writer.Policy == AppendFsync.Always ? writer.SyncedOffset : writer.WrittenOffset)) return false;
+        client.ReplyAfterOffset = due;
         _deferred.Add(client);
         return true;
     }

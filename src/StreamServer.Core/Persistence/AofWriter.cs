@@ -196,7 +196,7 @@ public sealed class AofWriter : IDisposable
     }
 
     /// <summary>
-    /// Completes each client's batch once <see cref="SyncedOffset"/> reaches its <see cref="ClientSession.AofOffset"/>
+    /// Completes each client's batch once <see cref="SyncedOffset"/> reaches its <see cref="ClientSession.ReplyAfterOffset"/>
     /// (appendfsync always): at once if it does already, else after the fsync that covers it (<see cref="WaitersCovered"/>).
     /// Run-lock holder, after <see cref="WriteBuffered"/>.
     /// </summary>
@@ -204,7 +204,7 @@ public sealed class AofWriter : IDisposable
     {
         var synced = SyncedOffset;
         var anyWaits = false;
-        foreach (var c in clients) anyWaits |= c.AofOffset > synced && !c.IsClosed;
+        foreach (var c in clients) anyWaits |= c.ReplyAfterOffset > synced && !c.IsClosed;
         if (anyWaits)
         {
             lock (Lock)
@@ -213,16 +213,19 @@ public sealed class AofWriter : IDisposable
                 synced = SyncedOffset;
                 foreach (var c in clients)
                 {
-                    if (c.AofOffset > synced && !c.IsClosed) _waiters.Add(c);
+                    if (c.ReplyAfterOffset > synced && !c.IsClosed) _waiters.Add(c);
                 }
                 if (_fsyncThreadWaiting) Monitor.Pulse(Lock);
             }
         }
         foreach (var c in clients)
         {
-            if (c.AofOffset <= synced || c.IsClosed) c.CompleteBatch();
+            if (c.ReplyAfterOffset <= synced || c.IsClosed) c.CompleteBatch();
         }
     }
+
+    /// <summary>Tests: runs on the fsync thread before each fsync, to hold it while they look at what waits for it.</summary>
+    internal Action? BeforeFsync { get; set; }
 
     /// <summary>Called on the fsync thread after each fsync, and after an fsync request that found nothing new to sync.</summary>
     public Action? Synced { get; init; }
@@ -374,6 +377,7 @@ public sealed class AofWriter : IDisposable
                 if (upTo > Volatile.Read(ref _synced) && (requested || stopping || retrying || Policy != AppendFsync.No))
                 {
                     if (Policy == AppendFsync.EverySec && startMs - _lastFsyncMs > 2000) Interlocked.Increment(ref DelayedFsyncs);
+                    BeforeFsync?.Invoke();
                     file.Flush(flushToDisk: true);
                     Volatile.Write(ref _synced, upTo);
                     fsynced = true;
@@ -442,7 +446,7 @@ public sealed class AofWriter : IDisposable
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 var c = _waiters[i];
-                if (c.AofOffset <= synced || stopping && LastError is null)
+                if (c.ReplyAfterOffset <= synced || stopping && LastError is null)
                 {
                     (done ??= []).Add(c);
                     _waiters.RemoveAt(i);
