@@ -135,6 +135,7 @@ public static class ConsumerGroupCommands
         }
         ctx.MarkDirty();
         ctx.Reply.Ok();
+        ctx.Notify(NotifyClass.Stream, "xgroup-create"u8, key);
     }
 
     // XGROUP SETID key group id|$ [ENTRIESREAD entries-read]
@@ -163,6 +164,7 @@ public static class ConsumerGroupCommands
         group.EntriesRead = entriesRead;
         ctx.MarkDirty();
         ctx.Reply.Ok();
+        ctx.Notify(NotifyClass.Stream, "xgroup-setid"u8, ctx.Arg(2));
     }
 
     // XGROUP DESTROY key group
@@ -185,6 +187,7 @@ public static class ConsumerGroupCommands
         ctx.Server.Blocking.KeyTouched(ctx.Db.Index, key);
         ctx.MarkDirty();
         ctx.Reply.Integer(1);
+        ctx.Notify(NotifyClass.Stream, "xgroup-destroy"u8, key);
     }
 
     // XGROUP CREATECONSUMER key group consumer
@@ -192,7 +195,11 @@ public static class ConsumerGroupCommands
     {
         if (!TryGetGroupForXGroup(ctx, out _, out var group)) return;
         group.GetOrCreateConsumer(ctx.Arg(4), ctx.NowMs, out var created);
-        if (created) ctx.MarkDirty();
+        if (created)
+        {
+            ctx.MarkDirty();
+            ctx.Notify(NotifyClass.Stream, "xgroup-createconsumer"u8, ctx.Arg(2));
+        }
         ctx.Reply.Integer(created ? 1 : 0);
     }
 
@@ -201,8 +208,14 @@ public static class ConsumerGroupCommands
     {
         if (!TryGetGroupForXGroup(ctx, out _, out var group)) return;
         var consumer = group.FindConsumer(ctx.Arg(4));
-        if (consumer is not null) ctx.MarkDirty();
-        ctx.Reply.Integer(consumer is null ? 0 : group.DeleteConsumer(consumer));
+        if (consumer is null)
+        {
+            ctx.Reply.Integer(0);
+            return;
+        }
+        ctx.MarkDirty();
+        ctx.Reply.Integer(group.DeleteConsumer(consumer));
+        ctx.Notify(NotifyClass.Stream, "xgroup-delconsumer"u8, ctx.Arg(2));
     }
 
     // XGROUP HELP
@@ -335,7 +348,11 @@ public static class ConsumerGroupCommands
             consumer.SeenTimeMs = now;
             // Replay gets the effects, not the read (streamPropagateConsumerCreation / XCLAIM / streamPropagateGroupID).
             ctx.PreventPropagation();
-            if (consumerCreated) PropagateConsumerCreation(ctx, key, groupName, consumerName);
+            if (consumerCreated)
+            {
+                PropagateConsumerCreation(ctx, key, groupName, consumerName);
+                ctx.Notify(NotifyClass.Stream, "xgroup-createconsumer"u8, key);
+            }
             if (!serve) continue;
 
             served++;
@@ -593,13 +610,17 @@ public static class ConsumerGroupCommands
             return;
         }
         var changed = false;
+        var deleted = false;
         for (var j = 0; j < numIds; j++)
         {
             StreamReplies.TryParseId(ctx.Arg(firstId + j), 0, strict: true, out var id, out _);
             if (group.Acknowledge(id)) changed = true;
-            reply.Integer(StreamCommands.DeleteWithPolicy(stream, id, policy, ref changed));
+            var result = StreamCommands.DeleteWithPolicy(stream, id, policy, ref changed);
+            deleted |= result == 1;
+            reply.Integer(result);
         }
         if (changed) ctx.Db.Touch(key);
+        if (deleted) ctx.Notify(NotifyClass.Stream, "xdel"u8, key); // as XDELEX: entries deleted, not acknowledgements
     }
 
     // XNACK key group <SILENT | FAIL | FATAL> IDS numids id [id ...] [RETRYCOUNT count] [FORCE]
@@ -869,7 +890,11 @@ public static class ConsumerGroupCommands
                 continue;
             }
 
-            consumer ??= group.GetOrCreateConsumer(ctx.Arg(3), now, out _);
+            if (consumer is null)
+            {
+                consumer = group.GetOrCreateConsumer(ctx.Arg(3), now, out var consumerCreated);
+                if (consumerCreated) ctx.Notify(NotifyClass.Stream, "xgroup-createconsumer"u8, ctx.Arg(1));
+            }
             ref var entry = ref forced ? ref group.AddPending(id, consumer, deliveryTime) : ref group.Pending.GetValueRefOrNullRef(id);
             ConsumerGroup.Claim(id, ref entry, consumer, deliveryTime, retryCount, countDelivery: !justId, now);
             PropagateXClaim(ctx, ctx.Arg(1), group, id, entry);
@@ -920,7 +945,8 @@ public static class ConsumerGroupCommands
 
         var claimed = new List<StreamId>();
         var deleted = new List<StreamId>();
-        var nextCursor = group.AutoClaim(stream, start, count, minIdle, ctx.Arg(3), countDelivery: !justId, ctx.NowMs, claimed, deleted);
+        var nextCursor = group.AutoClaim(stream, start, count, minIdle, ctx.Arg(3), countDelivery: !justId, ctx.NowMs, claimed, deleted, out var consumerCreated);
+        if (consumerCreated) ctx.Notify(NotifyClass.Stream, "xgroup-createconsumer"u8, ctx.Arg(1));
 
         // As Redis: not the command, but an XCLAIM per claimed entry and per dropped (deleted) one, which replay
         // also drops since the entry is missing. The dropped entry's owner is gone by now; the claimer stands in.

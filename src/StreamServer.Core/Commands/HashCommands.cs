@@ -49,6 +49,7 @@ public static class HashCommands
         ctx.Db.Touch(key);
         if (ctx.Command.Name == "hmset") ctx.Reply.Ok();
         else ctx.Reply.Integer(added);
+        ctx.Notify(NotifyClass.Hash, "hset"u8, key);
     }
 
     // HSETNX key field value
@@ -64,6 +65,7 @@ public static class HashCommands
         hash.Set(ctx.Arg(2), ctx.Arg(3));
         ctx.Db.Touch(key);
         ctx.Reply.Integer(1);
+        ctx.Notify(NotifyClass.Hash, "hset"u8, key);
     }
 
     // HGET key field
@@ -113,7 +115,12 @@ public static class HashCommands
             }
             if (deleted > 0)
             {
-                if (hash.Fields.Count == 0) ctx.Db.Delete(key);
+                ctx.Notify(NotifyClass.Hash, "hdel"u8, key);
+                if (hash.Fields.Count == 0)
+                {
+                    ctx.Db.Delete(key);
+                    ctx.Notify(NotifyClass.Generic, "del"u8, key);
+                }
                 else ctx.Db.Touch(key);
             }
         }
@@ -184,6 +191,7 @@ public static class HashCommands
         Utf8Formatter.TryFormat(result, text, out var n);
         SetField(ctx, key, hash, ctx.Arg(2), text[..n]);
         ctx.Reply.Integer(result);
+        ctx.Notify(NotifyClass.Hash, "hincrby"u8, key);
     }
 
     // HINCRBYFLOAT key field increment
@@ -212,6 +220,7 @@ public static class HashCommands
         }
         SetField(ctx, key, hash, ctx.Arg(2), result);
         ctx.Reply.Bulk(result);
+        ctx.Notify(NotifyClass.Hash, "hincrbyfloat"u8, key);
     }
 
     /// <summary>Stores one field (creating the hash when <paramref name="hash"/> is null) and touches the key.</summary>

@@ -64,7 +64,9 @@ public static class KeyCommands
         var deleted = 0;
         for (var i = 1; i < ctx.ArgCount; i++)
         {
-            if (ctx.Db.Delete(ctx.Arg(i))) deleted++;
+            if (!ctx.Db.Delete(ctx.Arg(i))) continue;
+            deleted++;
+            ctx.Notify(NotifyClass.Generic, "del"u8, ctx.Arg(i));
         }
         ctx.Reply.Integer(deleted);
     }
@@ -245,6 +247,8 @@ public static class KeyCommands
             return;
         }
         db.Rename(source, destination);
+        ctx.Notify(NotifyClass.Generic, "rename_from"u8, source);
+        ctx.Notify(NotifyClass.Generic, "rename_to"u8, destination);
         if (nx) ctx.Reply.Integer(1);
         else ctx.Reply.Ok();
     }
@@ -334,13 +338,16 @@ public static class KeyCommands
         if (when <= ctx.NowMs && !db.IsLoading) // checkAlreadyExpired: not while loading the AOF
         {
             db.Delete(key);
+            ctx.Notify(NotifyClass.Generic, "del"u8, key);
+            ctx.Reply.Integer(1);
         }
         else
         {
             db.SetExpiry(key, when);
             db.Touch(key);
+            ctx.Reply.Integer(1);
+            ctx.Notify(NotifyClass.Generic, "expire"u8, key);
         }
-        ctx.Reply.Integer(1);
     }
 
     // TTL key
@@ -381,6 +388,7 @@ public static class KeyCommands
         if (db.Get(key) is not null && db.RemoveExpiry(key))
         {
             db.Touch(key);
+            ctx.Notify(NotifyClass.Generic, "persist"u8, key);
             ctx.Reply.Integer(1);
         }
         else

@@ -41,6 +41,7 @@ public static class SetCommands
             if (set.Add(ctx.Arg(i))) added++;
         }
         if (added > 0 && !created) ctx.Db.Touch(key);
+        if (added > 0) ctx.Notify(NotifyClass.Set, "sadd"u8, key);
         ctx.Reply.Integer(added);
     }
 
@@ -56,7 +57,7 @@ public static class SetCommands
             {
                 if (set.Remove(ctx.Arg(i))) removed++;
             }
-            if (removed > 0) Modified(ctx, key, set);
+            if (removed > 0) Modified(ctx, key, set, "srem"u8);
         }
         ctx.Reply.Integer(removed);
     }
@@ -119,7 +120,7 @@ public static class SetCommands
             var member = single.RandomMember(ctx.Server.Random);
             single.Remove(member);
             ctx.Reply.Bulk(member);
-            Modified(ctx, key, single);
+            Modified(ctx, key, single, "spop"u8);
             ctx.ReplacePropagation(SRemName, ctx.ArgMemory(1).ToArray(), member);
             return;
         }
@@ -140,6 +141,8 @@ public static class SetCommands
             ctx.Reply.Set(set.Members.Count);
             foreach (var member in set.Members) ctx.Reply.Bulk(member);
             ctx.Db.Delete(key);
+            ctx.Notify(NotifyClass.Set, "spop"u8, key);
+            ctx.Notify(NotifyClass.Generic, "del"u8, key);
             ctx.ReplacePropagation(DelName, ctx.ArgMemory(1).ToArray());
             return;
         }
@@ -155,7 +158,7 @@ public static class SetCommands
             ctx.Reply.Bulk(member);
             propagated[next++] = member;
         }
-        Modified(ctx, key, set);
+        Modified(ctx, key, set, "spop"u8);
         // Random choices are not replayable: the AOF gets the members that went (Redis's SREM rewrite).
         ctx.ReplacePropagation(propagated);
     }
@@ -224,10 +227,18 @@ public static class SetCommands
         foreach (var member in found) ctx.Reply.Bulk(member);
     }
 
-    /// <summary>After members were removed or changed: an emptied set deletes its key, otherwise the key is touched.</summary>
-    private static void Modified(CommandContext ctx, ReadOnlySpan<byte> key, SetObject set)
+    /// <summary>
+    /// After members were removed: the command's keyspace event, then an emptied set deletes its key ("del"),
+    /// otherwise the key is touched.
+    /// </summary>
+    private static void Modified(CommandContext ctx, ReadOnlySpan<byte> key, SetObject set, ReadOnlySpan<byte> eventName)
     {
-        if (set.Members.Count == 0) ctx.Db.Delete(key);
+        ctx.Notify(NotifyClass.Set, eventName, key);
+        if (set.Members.Count == 0)
+        {
+            ctx.Db.Delete(key);
+            ctx.Notify(NotifyClass.Generic, "del"u8, key);
+        }
         else ctx.Db.Touch(key);
     }
 

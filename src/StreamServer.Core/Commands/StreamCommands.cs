@@ -263,6 +263,7 @@ public static class StreamCommands
         if (created) ctx.Db.Add(key, stream);
         else ctx.Db.Touch(key);
         StreamReplies.Id(ctx.Reply, id);
+        ctx.Notify(NotifyClass.Stream, "xadd"u8, key);
         if (args.IdmpArg != 0)
         {
             stream.Idmp ??= new IdempotencyMap();
@@ -270,7 +271,7 @@ public static class StreamCommands
             stream.Idmp.IidsAdded++;
         }
 
-        if (args.Strategy != TrimStrategy.None) Trim(stream, args);
+        if (args.Strategy != TrimStrategy.None && Trim(stream, args) > 0) ctx.Notify(NotifyClass.Stream, "xtrim"u8, key);
 
         // Propagate what replay must do: the generated id instead of '*' / 'ms-*', and an exact trim (xaddCommand).
         // An IDMP entry replays as a plain XADD with its id, then XIDMPRECORD remembers its (pid, iid).
@@ -365,6 +366,7 @@ public static class StreamCommands
             removed = Trim(stream, args);
             if (removed > 0)
             {
+                ctx.Notify(NotifyClass.Stream, "xtrim"u8, key);
                 ctx.Db.Touch(key);
                 if (args.Approx && ctx.Propagating) ctx.ReplacePropagation(DeterministicArgs(ctx, stream, args, 0, default));
             }
@@ -458,7 +460,11 @@ public static class StreamCommands
         {
             if (stream.Delete(ids[j])) deleted++;
         }
-        if (deleted > 0) ctx.Db.Touch(key);
+        if (deleted > 0)
+        {
+            ctx.Db.Touch(key);
+            ctx.Notify(NotifyClass.Stream, "xdel"u8, key);
+        }
         ctx.Reply.Integer(deleted);
     }
 
@@ -476,13 +482,16 @@ public static class StreamCommands
             return;
         }
         var changed = false;
+        var deleted = false;
         for (var j = 0; j < numIds; j++)
         {
             StreamReplies.TryParseId(ctx.Arg(firstId + j), 0, strict: true, out var id, out _);
             var result = DeleteWithPolicy(stream, id, policy, ref changed);
+            deleted |= result == 1;
             reply.Integer(result);
         }
         if (changed) ctx.Db.Touch(key);
+        if (deleted) ctx.Notify(NotifyClass.Stream, "xdel"u8, key); // PEL references dropped alone notify nothing
     }
 
     /// <summary>
@@ -692,6 +701,7 @@ public static class StreamCommands
         if (entriesAdded != -1) stream.EntriesAdded = entriesAdded;
         if (!maxDeleted.IsZero) stream.MaxDeletedId = maxDeleted;
         ctx.Db.Touch(key);
+        ctx.Notify(NotifyClass.Stream, "xsetid"u8, key);
         ctx.Reply.Ok();
     }
 

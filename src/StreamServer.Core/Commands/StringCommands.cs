@@ -92,6 +92,7 @@ public static class StringCommands
         if (!TryRead(ctx, key, out var old)) return;
         ReplyValue(ctx, old);
         Store(ctx.Db, key, ctx.Arg(2), old, keepTtl: false);
+        ctx.Notify(NotifyClass.String, "set"u8, key);
     }
 
     // GETDEL key
@@ -100,7 +101,7 @@ public static class StringCommands
         var key = ctx.Arg(1);
         if (!TryRead(ctx, key, out var value)) return;
         ReplyValue(ctx, value);
-        if (value is not null) ctx.Db.Delete(key);
+        if (value is not null && ctx.Db.Delete(key)) ctx.Notify(NotifyClass.Generic, "del"u8, key);
     }
 
     // GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
@@ -122,15 +123,18 @@ public static class StringCommands
         if ((options & (SetOptions.ExAt | SetOptions.PxAt)) != 0 && when <= ctx.NowMs && !db.IsLoading)
         {
             db.Delete(key);
+            ctx.Notify(NotifyClass.Generic, "del"u8, key);
         }
         else if (expireArg > 0)
         {
             db.SetExpiry(key, when);
             db.Touch(key);
+            ctx.Notify(NotifyClass.Generic, "expire"u8, key);
         }
         else if ((options & SetOptions.Persist) != 0 && db.RemoveExpiry(key))
         {
             db.Touch(key);
+            ctx.Notify(NotifyClass.Generic, "persist"u8, key);
         }
     }
 
@@ -187,6 +191,7 @@ public static class StringCommands
         {
             var key = ctx.Arg(i);
             Store(db, key, ctx.Arg(i + 1), db.Get(key), keepTtl: false);
+            ctx.Notify(NotifyClass.String, "set"u8, key);
         }
     }
 
@@ -242,6 +247,7 @@ public static class StringCommands
             existing.SetInteger(value);
             ctx.Db.Touch(key);
         }
+        ctx.Notify(NotifyClass.String, "incrby"u8, key);
         ctx.Reply.Integer(value);
     }
 
@@ -273,6 +279,7 @@ public static class StringCommands
             existing.SetBytes(text);
             ctx.Db.Touch(key);
         }
+        ctx.Notify(NotifyClass.String, "incrbyfloat"u8, key);
         ctx.Reply.Bulk(text);
     }
 
@@ -297,12 +304,14 @@ public static class StringCommands
         if (existing is null)
         {
             ctx.Db.Add(key, new StringObject(suffix));
+            ctx.Notify(NotifyClass.String, "append"u8, key);
             ctx.Reply.Integer(suffix.Length);
             return;
         }
         if (!CheckStringLength(ctx, existing.Length, suffix.Length)) return;
         var length = existing.Append(suffix);
         ctx.Db.Touch(key);
+        ctx.Notify(NotifyClass.String, "append"u8, key);
         ctx.Reply.Integer(length);
     }
 
@@ -372,6 +381,7 @@ public static class StringCommands
             length = existing.SetRange((int)offset, value);
             ctx.Db.Touch(key);
         }
+        ctx.Notify(NotifyClass.String, "setrange"u8, key);
         ctx.Reply.Integer(length);
     }
 
@@ -487,7 +497,12 @@ public static class StringCommands
             return;
         }
         Store(db, key, value, existing, keepTtl: (options & SetOptions.KeepTtl) != 0);
-        if (when > 0) db.SetExpiry(key, when);
+        ctx.Notify(NotifyClass.String, "set"u8, key);
+        if (when > 0)
+        {
+            db.SetExpiry(key, when);
+            ctx.Notify(NotifyClass.Generic, "expire"u8, key);
+        }
         if ((options & SetOptions.Get) != 0) return;
         if (okReply is null) ctx.Reply.Ok();
         else ctx.Reply.Integer(1);

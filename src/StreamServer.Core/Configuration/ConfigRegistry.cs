@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamServer.Execution;
 
 namespace StreamServer.Configuration;
 
@@ -73,6 +74,12 @@ public sealed class ConfigRegistry
         Enum("loglevel", () => o.LogLevel, v => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing");
         Add("logfile", () => o.LogFile, null, immutable: true);
         Int("hz", () => o.Hz, v => o.Hz = Math.Clamp(v, 1, 500), 0, int.MaxValue);
+        Add("notify-keyspace-events", () => KeyspaceEvents.Format(o.NotifyKeyspaceEvents), v =>
+        {
+            if (!KeyspaceEvents.TryParse(v, out var flags)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+            o.NotifyKeyspaceEvents = flags;
+            return null;
+        });
         Add("client-output-buffer-limit", () => FormatOutputBufferLimits(o.ClientOutputBufferLimits), v => SetOutputBufferLimits(o, v), kind: ConfigKind.Tokens);
 
         // Redis parameters we accept and report with Redis's defaults, without behaviour behind them.
@@ -88,7 +95,6 @@ public sealed class ConfigRegistry
         FixedImmutable("cluster-enabled", "no");
         FixedImmutable("daemonize", "no");
         FixedImmutable("io-threads", "1");
-        Fixed("notify-keyspace-events", "");
         Fixed("lua-time-limit", "5000");
         Fixed("busy-reply-threshold", "5000");
         Fixed("slowlog-log-slower-than", "10000");

@@ -57,6 +57,9 @@ public sealed class ServerOptions
 
     public string AppendFsync { get; set; } = "everysec";
 
+    /// <summary>notify-keyspace-events: the classes of keyspace events published (none by default).</summary>
+    public Execution.NotifyClass NotifyKeyspaceEvents { get; set; }
+
     public string AppendDirName { get; set; } = "appendonlydir";
 
     public string AppendFilename { get; set; } = "appendonly.aof";

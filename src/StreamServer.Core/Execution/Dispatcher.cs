@@ -638,6 +638,9 @@ public sealed class Dispatcher : IDisposable
         var lengthBefore = reply.Length;
         var errorsBefore = reply.ErrorCount;
         StartTiming(command);
+        var pubSub = _server.PubSub;
+        var outer = pubSub.Executing; // EXEC's client, around a queued command
+        pubSub.Executing = client;
         try
         {
             command.Handler(ctx);
@@ -648,7 +651,14 @@ public sealed class Dispatcher : IDisposable
             reply.Truncate(lengthBefore);
             reply.Error("ERR " + e.Message);
         }
-        if (ctx.IsRetry && reply.Length == lengthBefore)
+        finally
+        {
+            pubSub.Executing = outer;
+        }
+        var reparked = ctx.IsRetry && reply.Length == lengthBefore;
+        // Keyspace events for the client's own subscriptions follow the reply (of EXEC as a whole, not inside it).
+        if (pubSub.HasPushesForCaller && !ctx.InExec) pubSub.DeliverPushesForCaller();
+        if (reparked)
         {
             // Re-parked: not a call, and its time is not counted (retries run outside batches: nothing else is timed).
             _timedCommand = null;

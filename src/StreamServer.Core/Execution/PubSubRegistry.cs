@@ -17,6 +17,16 @@ public sealed class PubSubRegistry(ClientLimits limits)
 
     public Dictionary<byte[], List<ClientSession>> Patterns { get; } = new(ByteArrayComparer.Instance);
 
+    /// <summary>Messages for the client whose command published them, held until its reply is written.</summary>
+    private readonly Protocol.RespWriter _callerPushes = new(256);
+    private ClientSession? _caller;
+
+    /// <summary>True when a command's own client has messages waiting for the end of the command.</summary>
+    public bool HasPushesForCaller => _caller is not null;
+
+    /// <summary>The client whose command is running (set by the dispatcher around each command), or null.</summary>
+    public ClientSession? Executing { get; set; }
+
     /// <summary>The registry <paramref name="client"/> has subscribed through, if any.</summary>
     public static PubSubRegistry? OwnerOf(ClientSession client) => Owners.TryGetValue(client, out var owner) ? owner : null;
 
@@ -52,9 +62,12 @@ public sealed class PubSubRegistry(ClientLimits limits)
     /// <summary>
     /// Delivers a message to the channel's subscribers and to clients whose patterns match it; returns how many
     /// deliveries were made (Redis counts a client once per matching subscription). Other clients are asked to
-    /// send what was written; <paramref name="publisher"/> sends it with its own reply.
+    /// send what was written; <paramref name="publisher"/> sends it with its own reply. With
+    /// <paramref name="afterReply"/> (keyspace events), the copy for the client whose command is running waits until
+    /// that command has written its reply (<see cref="DeliverPushesForCaller"/>), as Redis 7.2+ does: a push never
+    /// lands inside a reply.
     /// </summary>
-    public int Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, ClientSession? publisher)
+    public int Publish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message, ClientSession? publisher, bool afterReply = false)
     {
         var receivers = 0;
         if (Channels.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out var subscribers))
@@ -66,13 +79,13 @@ public sealed class PubSubRegistry(ClientLimits limits)
                 if (client.CloseRequested) continue; // on its way out (QUIT, output buffer limit): counted, as Redis, not written
                 lock (client.ReplyLock)
                 {
-                    var reply = client.Reply;
+                    var reply = ReplyFor(client, afterReply);
                     reply.Push(3);
                     reply.Bulk("message"u8);
                     reply.Bulk(channel);
                     reply.Bulk(message);
                 }
-                if (client != publisher && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
+                if (client != publisher && client != Executing && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
             }
         }
         if (Patterns.Count > 0)
@@ -87,18 +100,36 @@ public sealed class PubSubRegistry(ClientLimits limits)
                     if (client.CloseRequested) continue;
                     lock (client.ReplyLock)
                     {
-                        var reply = client.Reply;
+                        var reply = ReplyFor(client, afterReply);
                         reply.Push(4);
                         reply.Bulk("pmessage"u8);
                         reply.Bulk(pattern);
                         reply.Bulk(channel);
                         reply.Bulk(message);
                     }
-                    if (client != publisher && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
+                    if (client != publisher && client != Executing && !limits.CloseIfOverOutputBufferLimit(client)) client.Transport.RequestFlush();
                 }
             }
         }
         return receivers;
+    }
+
+    /// <summary>Where a message for <paramref name="client"/> is written: its reply, or the caller's held pushes.</summary>
+    private Protocol.RespWriter ReplyFor(ClientSession client, bool afterReply)
+    {
+        if (!afterReply || client != Executing) return client.Reply;
+        _caller = client;
+        _callerPushes.Protocol = client.Reply.Protocol;
+        return _callerPushes;
+    }
+
+    /// <summary>After a command (not one inside EXEC): its client's held messages follow its reply.</summary>
+    public void DeliverPushesForCaller()
+    {
+        var caller = _caller!;
+        _caller = null;
+        lock (caller.ReplyLock) caller.Reply.Raw(_callerPushes.WrittenSpan);
+        _callerPushes.Clear();
     }
 
     private bool Add(ClientSession client, HashSet<byte[]> own, Dictionary<byte[], List<ClientSession>> all, ReadOnlySpan<byte> name)

@@ -36,6 +36,12 @@ public sealed class ServerContext
         Config = new ConfigRegistry(options);
         Limits = new ClientLimits(this);
         PubSub = new PubSubRegistry(Limits);
+        KeyspaceEvents = new KeyspaceEvents(PubSub, options);
+        foreach (var db in Keyspace.Databases)
+        {
+            db.KeyAdded += (d, key) => KeyspaceEvents.Notify(NotifyClass.New, "new"u8, key, d.Index, null);
+            db.KeyExpired += (d, key) => KeyspaceEvents.Notify(NotifyClass.Expired, "expired"u8, key, d.Index, null);
+        }
     }
 
     public ServerOptions Options { get; }
@@ -55,6 +61,9 @@ public sealed class ServerContext
     public WatchRegistry Watches { get; }
 
     public PubSubRegistry PubSub { get; }
+
+    /// <summary>Keyspace notifications (notify-keyspace-events).</summary>
+    public KeyspaceEvents KeyspaceEvents { get; }
 
     /// <summary>Idle timeout and output buffer limits (checked by the cron and when messages are published).</summary>
     public ClientLimits Limits { get; }

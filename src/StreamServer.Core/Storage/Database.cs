@@ -32,6 +32,9 @@ public sealed class Database
     /// <summary>Raised for every key that is written, deleted or expires (WATCH, blocking, keyspace bookkeeping).</summary>
     public event Action<Database, ReadOnlyMemory<byte>>? KeyTouched;
 
+    /// <summary>Raised when a key is added (Redis's dbAdd: keyspace event "new").</summary>
+    public event Action<Database, byte[]>? KeyAdded;
+
     /// <summary>Raised when a key expires (lazily or actively), before the touch and removal events (AOF propagates a DEL).</summary>
     public event Action<Database, byte[]>? KeyExpired;
 
@@ -119,6 +122,7 @@ public sealed class Database
         var actualKey = key.ToArray();
         _entries.Add(actualKey, value);
         Touch(actualKey);
+        KeyAdded?.Invoke(this, actualKey);
         return actualKey;
     }
 

@@ -92,7 +92,7 @@ public class ConsumerGroupPropertyTests
                         var start = group.Pending.Count > 0 && random.Next(2) == 0 ? RandomPending(group, random) : StreamId.Min;
                         List<StreamId> claimed = [], deleted = [];
                         var count = random.Next(1, 6);
-                        var cursor = group.AutoClaim(stream, start, count, random.Next(0, 4), name, countDelivery: true, now, claimed, deleted);
+                        var cursor = group.AutoClaim(stream, start, count, random.Next(0, 4), name, countDelivery: true, now, claimed, deleted, out _);
                         Assert.True(claimed.Count + deleted.Count <= count);
                         Assert.True(cursor.IsZero || cursor >= start);
                         foreach (var id in deleted) Assert.False(stream.Contains(id));

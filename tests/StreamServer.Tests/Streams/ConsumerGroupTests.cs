@@ -119,7 +119,7 @@ public class ConsumerGroupTests
         stream.Delete(Id(2, 0));
         List<StreamId> claimed = [], deleted = [];
 
-        var cursor = group.AutoClaim(stream, StreamId.Min, 2, 0, "b"u8, countDelivery: true, 10, claimed, deleted);
+        var cursor = group.AutoClaim(stream, StreamId.Min, 2, 0, "b"u8, countDelivery: true, 10, claimed, deleted, out _);
 
         Assert.Equal([Id(1, 0)], claimed);
         Assert.Equal([Id(2, 0)], deleted);
@@ -138,7 +138,7 @@ public class ConsumerGroupTests
         ReadNew(stream, group, group.GetOrCreateConsumer("a"u8, 100, out _), 0, now: 100);
         List<StreamId> claimed = [], deleted = [];
 
-        var cursor = group.AutoClaim(stream, StreamId.Min, 1, minIdle: 1000, "b"u8, countDelivery: true, 101, claimed, deleted);
+        var cursor = group.AutoClaim(stream, StreamId.Min, 1, minIdle: 1000, "b"u8, countDelivery: true, 101, claimed, deleted, out _);
 
         Assert.Empty(claimed);
         Assert.Equal(Id(11, 0), cursor);

@@ -221,12 +221,14 @@ public sealed class ConsumerGroup
     /// <paramref name="minIdle"/> ms for the consumer <paramref name="consumerName"/> (created on the first claim),
     /// and drops those whose entry was deleted from the stream. Both count against <paramref name="count"/>; at most
     /// count × 10 entries are examined. Returns the next cursor: the first pending id not examined, or 0-0 at the end.
+    /// <paramref name="consumerCreated"/> tells whether the claim created the consumer (keyspace event).
     /// </summary>
     public StreamId AutoClaim(Stream stream, StreamId start, long count, long minIdle, ReadOnlySpan<byte> consumerName, bool countDelivery, long nowMs,
-        List<StreamId> claimed, List<StreamId> deleted)
+        List<StreamId> claimed, List<StreamId> deleted, out bool consumerCreated)
     {
         var attempts = count * AutoClaimAttemptsFactor;
         Consumer? consumer = null;
+        consumerCreated = false;
         var cursor = start;
         while (attempts-- > 0 && count > 0)
         {
@@ -240,7 +242,7 @@ public sealed class ConsumerGroup
             }
             else if (minIdle == 0 || nowMs - seen.DeliveryTimeMs >= minIdle)
             {
-                consumer ??= GetOrCreateConsumer(consumerName, nowMs, out _);
+                consumer ??= GetOrCreateConsumer(consumerName, nowMs, out consumerCreated);
                 Claim(id, ref Pending.GetValueRefOrNullRef(id), consumer, nowMs, -1, countDelivery, nowMs);
                 claimed.Add(id);
                 count--;
