@@ -190,6 +190,7 @@ public static class ConnectionCommands
         client.MultiQueue = null;
         ctx.Server.Watches.UnwatchAll(client);
         PubSubCommands.UnsubscribeAll(ctx, notify: false);
+        ctx.Server.Monitors.Remove(client);
         client.DbIndex = 0;
         client.Name = null;
         client.NoEvict = false;
@@ -311,9 +312,10 @@ public static class ConnectionCommands
     internal static string Describe(ClientSession c, long now)
     {
         var flags = new StringBuilder();
+        if (c.IsMonitor) flags.Append('O');
+        if (c.SubscriptionCount > 0) flags.Append('P');
         if (c.InMulti) flags.Append('x');
         if (c.Blocked is not null) flags.Append('b');
-        if (c.SubscriptionCount > 0) flags.Append('P');
         if (c.CloseRequested) flags.Append('c');
         if (c.NoEvict) flags.Append('e');
         if (c.NoTouch) flags.Append('T');

@@ -260,7 +260,17 @@ public static class ServerCommands
     // ───────────────────── features a standalone server without them answers ─────────────────────
 
     // MONITOR
-    private static void Monitor(CommandContext ctx) => ctx.Error(Errors.MonitorNotSupported);
+    private static void Monitor(CommandContext ctx)
+    {
+        // Redis 7.2+ (a client inside MULTI cannot take a stream of replies it did not ask for).
+        if (ctx.InExec)
+        {
+            ctx.Error(Errors.MonitorDenyBlocking);
+            return;
+        }
+        // A client that already monitors gets no reply at all, as Redis's monitorCommand.
+        if (ctx.Server.Monitors.Add(ctx.Client)) ctx.Reply.Ok();
+    }
 
     // SYNC / PSYNC replicationid offset
     private static void Sync(CommandContext ctx) => ctx.Error(Errors.ReplicationNotSupported);

@@ -85,6 +85,9 @@ public sealed class ClientSession : IValueTaskSource<bool>
 
     // MULTI/EXEC state.
     public bool InMulti { get; set; }
+
+    /// <summary>In MONITOR mode (<see cref="MonitorFeed"/>): gets a line for every command the server runs.</summary>
+    public bool IsMonitor { get; set; }
     public bool MultiDirty { get; set; }
     public bool WatchDirty { get; set; }
     public List<QueuedCommand>? MultiQueue { get; set; }

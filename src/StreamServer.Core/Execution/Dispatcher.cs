@@ -656,6 +656,9 @@ public sealed class Dispatcher : IDisposable
             pubSub.Executing = outer;
         }
         var reparked = ctx.IsRetry && reply.Length == lengthBefore;
+        // MONITOR shows a command once, when it first runs (not an unblocked command's re-run), never the AOF's.
+        if (_server.Monitors.Count > 0 && !ctx.IsRetry && !_server.Keyspace.Loading)
+            _server.Monitors.Feed(client, command, ctx.Args, DateTime.UtcNow.Subtract(DateTime.UnixEpoch).Ticks / 10);
         // Keyspace events for the client's own subscriptions follow the reply (of EXEC as a whole, not inside it).
         if (pubSub.HasPushesForCaller && !ctx.InExec) pubSub.DeliverPushesForCaller();
         if (reparked)

@@ -52,7 +52,7 @@ public static class Errors
     public const string InvalidMasterPort = "ERR Invalid master port";
     public const string ReplicationNotSupported = "ERR Replication is not supported by this server";
     public const string RdbNotSupported = "ERR This server persists with the AOF only: use BGREWRITEAOF";
-    public const string MonitorNotSupported = "ERR MONITOR is not supported by this server";
+    public const string MonitorDenyBlocking = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 
     // Streams (t_stream.c).
     public const string InvalidStreamId = "ERR Invalid stream ID specified as stream command argument";

@@ -37,6 +37,7 @@ public sealed class ServerContext
         Limits = new ClientLimits(this);
         PubSub = new PubSubRegistry(Limits);
         KeyspaceEvents = new KeyspaceEvents(PubSub, options);
+        Monitors = new MonitorFeed(Limits);
         foreach (var db in Keyspace.Databases)
         {
             db.KeyAdded += (d, key) => KeyspaceEvents.Notify(NotifyClass.New, "new"u8, key, d.Index, null);
@@ -61,6 +62,9 @@ public sealed class ServerContext
     public WatchRegistry Watches { get; }
 
     public PubSubRegistry PubSub { get; }
+
+    /// <summary>Clients in MONITOR mode and the feed of commands to them.</summary>
+    public MonitorFeed Monitors { get; }
 
     /// <summary>Keyspace notifications (notify-keyspace-events).</summary>
     public KeyspaceEvents KeyspaceEvents { get; }

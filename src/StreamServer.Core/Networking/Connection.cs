@@ -309,6 +309,7 @@ public sealed class Connection : IClientTransport
         _server.Blocking.Unblock(session);
         _server.Watches.UnwatchAll(session);
         PubSubCleanup?.Invoke(session);
+        _server.Monitors.Remove(session);
         _server.Clients.Remove(session.Id);
         return true;
     }
