@@ -140,22 +140,27 @@ public static class ConsumerGroupCommands
     // XGROUP SETID key group id|$ [ENTRIESREAD entries-read]
     private static void XGroupSetId(CommandContext ctx)
     {
+        // As xgroupCommand: every ENTRIESREAD value is parsed first, then the key and group are looked up, and only
+        // then is the argument count checked (one ENTRIESREAD at most).
         var entriesRead = ConsumerGroup.InvalidEntriesRead;
-        if (ctx.ArgCount == 7)
+        for (var i = 5; i < ctx.ArgCount; i++)
         {
-            if (!ctx.ArgIs(5, "ENTRIESREAD"u8))
+            if (ctx.ArgIs(i, "ENTRIESREAD"u8) && i + 1 < ctx.ArgCount)
+            {
+                if (!TryParseEntriesRead(ctx, ++i, out entriesRead)) return;
+            }
+            else
             {
                 ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xgroup"));
                 return;
             }
-            if (!TryParseEntriesRead(ctx, 6, out entriesRead)) return;
         }
-        else if (ctx.ArgCount != 5)
+        if (!TryGetGroupForXGroup(ctx, out var stream, out var group)) return;
+        if (ctx.ArgCount is not (5 or 7))
         {
             ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xgroup"));
             return;
         }
-        if (!TryGetGroupForXGroup(ctx, out var stream, out var group)) return;
         StreamId id;
         if (ctx.Arg(4).SequenceEqual("$"u8)) id = stream.LastId;
         else if (!StreamReplies.TryParseId(ctx, 4, 0, out id)) return;
