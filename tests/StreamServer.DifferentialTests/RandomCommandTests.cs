@@ -78,7 +78,7 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
     }
 
     /// <summary>Masks what may differ between two correct servers.</summary>
-    private static string Normalize(IReadOnlyList<byte[]> command, byte[] reply)
+    internal static string Normalize(IReadOnlyList<byte[]> command, byte[] reply)
     {
         var name = Encoding.ASCII.GetString(command[0]).ToUpperInvariant();
         var text = Encoding.Latin1.GetString(reply);

@@ -42,6 +42,16 @@ public sealed class StreamArgumentParsingTests
         Assert.Equal("*1\r\n*2\r\n$22\r\n18446744073709551615-1\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n", await c.Cmd("XREVRANGE", "n", "+", "-", "COUNT", "1"));
     }
 
+    // Redis 7.2 (redis#11338) refuses a timeout whose deadline would overflow; 7.0 let now + timeout wrap.
+    [Fact]
+    public async Task Block_TimeoutPastTheLargestDeadline_IsOutOfRange()
+    {
+        await using var server = await EmbeddedServer.StartAsync();
+        await using var c = await Connect(server.Port);
+        Assert.Equal("-ERR timeout is out of range\r\n", await c.Cmd("XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "$"));
+        Assert.Equal("-ERR timeout is out of range\r\n", await c.Cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "9223372036854775807", "STREAMS", "s", ">"));
+    }
+
     // xgroupCommand parses every ENTRIESREAD value first, then looks up the key and group, and only then checks
     // SETID's argument count.
     [Fact]
