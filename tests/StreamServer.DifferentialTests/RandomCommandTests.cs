@@ -30,6 +30,7 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
         // The same generators after HELLO 3 on both connections: RESP3 replies (maps, '_' nulls) are compared.
         { "resp3-streams", 4 }, { "resp3-streams", 5 },
         { "resp3-groups", 4 }, { "resp3-groups", 5 },
+        { "resp3-stream-args", 5 }, { "resp3-stream-args", 6 },
     };
 
     [Theory]
