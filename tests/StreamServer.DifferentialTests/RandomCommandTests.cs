@@ -87,17 +87,19 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
         {
             return SortedElements(text);
         }
-        if (name is "XPENDING" or "XINFO" or "XCLAIM" or "XAUTOCLAIM")
+        // EXEC's array holds the queued commands' replies: it gets every stream mask.
+        var exec = name == "EXEC";
+        if (exec || name is "XPENDING" or "XINFO" or "XCLAIM" or "XAUTOCLAIM")
         {
             // idle times and delivery timestamps
             text = IdleAfterName().Replace(text, "$1:<t>\r\n");
         }
-        if (name == "XPENDING" && command.Count > 3)
+        if (exec || (name == "XPENDING" && command.Count > 3))
         {
             // extended form: [id, consumer, idle, count] — idle is the third element
             text = ExtendedPendingIdle().Replace(text, "$1:<t>\r\n$2");
         }
-        if (name == "XINFO")
+        if (exec || name == "XINFO")
         {
             // XINFO STREAM FULL: delivery times and seen-times are unix-time milliseconds.
             text = UnixTimeMs().Replace(text, ":<ms>\r\n");
@@ -106,7 +108,7 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
             text = ActiveTimeField().Replace(text, m => FewerFields(m.Groups[1].Value) + "\r\n" + m.Groups[2].Value);
             text = InactiveField().Replace(text, m => FewerFields(m.Groups[1].Value) + "\r\n" + m.Groups[2].Value);
         }
-        if (name is "XREAD" or "XREADGROUP")
+        if (exec || name is "XREAD" or "XREADGROUP")
         {
             // 7.0 vs 7.2+: 7.0 says "Unbalanced XREAD list … an ID or '$'" for both commands; 7.2 (redis#12238) names
             // the command and XREADGROUP's '>', and 8.0 lists XREAD's '+' (redis#13117): "an ID, '+', or '$'".
@@ -145,7 +147,7 @@ public sealed partial class RandomCommandTests : IClassFixture<RedisServerProces
     [GeneratedRegex(@"(\*8|%4)\r\n(\$4\r\nname\r\n\$\d+\r\n[^\r]*\r\n\$7\r\npending\r\n:\d+\r\n\$4\r\nidle\r\n:[^\r]*\r\n)\$8\r\ninactive\r\n:[^\r]*\r\n")]
     private static partial Regex InactiveField();
 
-    [GeneratedRegex(@"^-ERR Unbalanced (?:XREAD|'xread'|'xreadgroup') list of streams: for each stream key an (?:ID or '\$'|ID or '>'|ID, '\+', or '\$') must be specified\.\r\n$")]
+    [GeneratedRegex(@"-ERR Unbalanced (?:XREAD|'xread'|'xreadgroup') list of streams: for each stream key an (?:ID or '\$'|ID or '>'|ID, '\+', or '\$') must be specified\.\r\n")]
     private static partial Regex UnbalancedStreams();
 }
 
@@ -174,7 +176,7 @@ internal sealed class CommandGenerator
             "transactions" => Transactions(),
             "streams" => _r.Next(8) == 0 ? Keys() : Streams(),
             "groups" => _r.Next(3) == 0 ? Streams() : Groups(),
-            "stream-args" => _r.Next(4) == 0 ? StreamSetup() : StreamArgs(),
+            "stream-args" => _r.Next(4) == 0 ? StreamSetup() : _r.Next(25) == 0 ? Transaction() : StreamArgs(),
             _ => throw new ArgumentException(_family),
         };
         return words.Select(Encoding.UTF8.GetBytes).ToArray();
@@ -448,6 +450,31 @@ internal sealed class CommandGenerator
             _ => ["XACK", key, group, AnyId(), .. Maybe(AnyId())],
         };
         return [.. words];
+    }
+
+    private bool _inMulti;
+
+    /// <summary>
+    /// MULTI / EXEC / DISCARD, and inside a transaction a valid BLOCK (which EXEC runs without blocking), so that the
+    /// stream commands' parse errors meet EXECABORT and their replies sit in EXEC's array.
+    /// </summary>
+    private string[] Transaction()
+    {
+        if (!_inMulti)
+        {
+            _inMulti = true;
+            return ["MULTI"];
+        }
+        switch (_r.Next(4))
+        {
+            case 0:
+                _inMulti = false;
+                return [Pick("EXEC", "EXEC", "DISCARD")];
+            case 1:
+                return ["XREAD", .. Maybe("COUNT", "1"), "BLOCK", Pick("0", "100"), "STREAMS", Key("t"), Pick("$", "0")];
+            default:
+                return ["XREADGROUP", "GROUP", "g" + _r.Next(2), "c0", "BLOCK", Pick("0", "100"), "STREAMS", Key("t"), Pick(">", "0")];
+        }
     }
 
     /// <summary>The words, or (half the time) nothing.</summary>
