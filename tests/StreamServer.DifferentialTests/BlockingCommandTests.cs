@@ -208,7 +208,7 @@ internal sealed class BlockingGenerator
         if (!expires)
         {
             var key = _r.Next(4) == 0 ? StreamKey() : keys[_r.Next(keys.Count)];
-            switch (_r.Next(17))
+            switch (_r.Next(19))
             {
                 case 0 or 1 or 2: writes.Add(["XADD", key, NextId(), "f", "v"]); break;
                 case 3: writes.Add(["XADD", key, "NOMKSTREAM", NextId(), "f", "v"]); break;
@@ -237,6 +237,20 @@ internal sealed class BlockingGenerator
                     writes.Add(["EXEC"]);
                     break;
                 case 14: writes.Add(["FLUSHDB"]); break;
+                case 16:
+                    // Deleted and created again before the reader is served.
+                    writes.Add(["MULTI"]);
+                    writes.Add(["DEL", key]);
+                    writes.Add(["XADD", key, NextId(), "f", "v"]);
+                    writes.Add(["EXEC"]);
+                    break;
+                case 17:
+                    writes.Add(["MULTI"]);
+                    writes.Add(["XGROUP", "DESTROY", key, "g0"]);
+                    writes.Add(["XGROUP", "CREATE", key, "g0", "0"]);
+                    writes.Add(["XADD", key, NextId(), "f", "v"]);
+                    writes.Add(["EXEC"]);
+                    break;
                 case 15:
                     writes.Add(["XADD", StreamKey(), NextId(), "f", "v"]);
                     writes.Add(["XADD", key, NextId(), "f", "v"]);
