@@ -334,14 +334,14 @@ public static class ConsumerGroupCommands
                     after = group.LastDeliveredId;
                 }
             }
-            // As Redis 7.0: a '>' read that finds nothing and will not block creates no consumer.
-            if (!serve && (args.BlockMs < 0 || ctx.InExec)) continue;
+            // A '>' read that finds nothing creates no consumer, whether it blocks or not (redis.io XGROUP
+            // CREATECONSUMER: "valid for XREADGROUP only when there is data in the stream"; so does Redis 7.0).
+            if (!serve) continue;
             var consumer = group.GetOrCreateConsumer(consumerName, now, out var consumerCreated);
             consumer.SeenTimeMs = now;
             // Replay gets the effects, not the read (streamPropagateConsumerCreation / XCLAIM / streamPropagateGroupID).
             ctx.PreventPropagation();
             if (consumerCreated) PropagateConsumerCreation(ctx, key, groupName, consumerName);
-            if (!serve) continue;
 
             served++;
             StreamReplies.StreamKey(reply, key);
