@@ -208,7 +208,7 @@ internal sealed class BlockingGenerator
         if (!expires)
         {
             var key = _r.Next(4) == 0 ? StreamKey() : keys[_r.Next(keys.Count)];
-            switch (_r.Next(19))
+            switch (_r.Next(21))
             {
                 case 0 or 1 or 2: writes.Add(["XADD", key, NextId(), "f", "v"]); break;
                 case 3: writes.Add(["XADD", key, "NOMKSTREAM", NextId(), "f", "v"]); break;
@@ -237,6 +237,8 @@ internal sealed class BlockingGenerator
                     writes.Add(["EXEC"]);
                     break;
                 case 14: writes.Add(["FLUSHDB"]); break;
+                case 18: writes.Add(["XGROUP", "CREATE", key, "g1", "$", "MKSTREAM"]); break;
+                case 19: writes.Add(["XGROUP", "CREATECONSUMER", key, "g0", "c1"]); break;
                 case 16:
                     // Deleted and created again before the reader is served.
                     writes.Add(["MULTI"]);
