@@ -141,22 +141,27 @@ public static class ConsumerGroupCommands
     // XGROUP SETID key group id|$ [ENTRIESREAD entries-read]
     private static void XGroupSetId(CommandContext ctx)
     {
+        // As xgroupCommand: every ENTRIESREAD value is parsed first, then the key and group are looked up, and only
+        // then is the argument count checked (one ENTRIESREAD at most).
         var entriesRead = ConsumerGroup.InvalidEntriesRead;
-        if (ctx.ArgCount == 7)
+        for (var i = 5; i < ctx.ArgCount; i++)
         {
-            if (!ctx.ArgIs(5, "ENTRIESREAD"u8))
+            if (ctx.ArgIs(i, "ENTRIESREAD"u8) && i + 1 < ctx.ArgCount)
+            {
+                if (!TryParseEntriesRead(ctx, ++i, out entriesRead)) return;
+            }
+            else
             {
                 ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xgroup"));
                 return;
             }
-            if (!TryParseEntriesRead(ctx, 6, out entriesRead)) return;
         }
-        else if (ctx.ArgCount != 5)
+        if (!TryGetGroupForXGroup(ctx, out var stream, out var group)) return;
+        if (ctx.ArgCount is not (5 or 7))
         {
             ctx.Error(Errors.SubcommandSyntax(ctx.ArgString(1), "xgroup"));
             return;
         }
-        if (!TryGetGroupForXGroup(ctx, out var stream, out var group)) return;
         StreamId id;
         if (ctx.Arg(4).SequenceEqual("$"u8)) id = stream.LastId;
         else if (!StreamReplies.TryParseId(ctx, 4, 0, out id)) return;
@@ -342,8 +347,9 @@ public static class ConsumerGroupCommands
                     after = group.LastDeliveredId;
                 }
             }
-            // As Redis 7.0: a '>' read that finds nothing and will not block creates no consumer.
-            if (!serve && (args.BlockMs < 0 || ctx.InExec)) continue;
+            // A '>' read that finds nothing creates no consumer, whether it blocks or not (redis.io XGROUP
+            // CREATECONSUMER: "valid for XREADGROUP only when there is data in the stream"; so does Redis 7.0).
+            if (!serve) continue;
             var consumer = group.GetOrCreateConsumer(consumerName, now, out var consumerCreated);
             consumer.SeenTimeMs = now;
             // Replay gets the effects, not the read (streamPropagateConsumerCreation / XCLAIM / streamPropagateGroupID).
@@ -353,7 +359,6 @@ public static class ConsumerGroupCommands
                 PropagateConsumerCreation(ctx, key, groupName, consumerName);
                 ctx.Notify(NotifyClass.Stream, "xgroup-createconsumer"u8, key);
             }
-            if (!serve) continue;
 
             served++;
             StreamReplies.StreamKey(reply, key);

@@ -259,7 +259,7 @@ public static class StreamReplies
                 var streamArgs = ctx.ArgCount - (i + 1);
                 if (streamArgs % 2 != 0)
                 {
-                    ctx.Error(xreadgroup ? Errors.UnbalancedStreams("xreadgroup", '>') : Errors.UnbalancedStreams("xread", '$'));
+                    ctx.Error(xreadgroup ? Errors.UnbalancedXReadGroup : Errors.UnbalancedXRead);
                     return false;
                 }
                 args.FirstKey = i + 1;

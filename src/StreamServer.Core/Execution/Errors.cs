@@ -80,8 +80,9 @@ public static class Errors
     public const string TimeoutOutOfRange = "ERR timeout is out of range";
 
     /// <summary>XREAD/XREADGROUP with an odd number of arguments after STREAMS (Redis 7.2+ wording).</summary>
-    public static string UnbalancedStreams(string command, char special)
-        => $"ERR Unbalanced '{command}' list of streams: for each stream key an ID or '{special}' must be specified.";
+    /// <summary>Redis 8.0 lists XREAD's special ids ('+' from 7.4); XREADGROUP's is '>'.</summary>
+    public const string UnbalancedXRead = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified.";
+    public const string UnbalancedXReadGroup = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";
 
     /// <summary>Redis 7 with enable-debug-command no (its default).</summary>
     public const string DebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";

@@ -58,6 +58,9 @@ internal sealed class RespConnection : IAsyncDisposable
         return _frame.ToArray();
     }
 
+    /// <summary>True when reply bytes are waiting: buffered here or readable from the socket without blocking.</summary>
+    public bool HasPendingData => _end > _start || _client.Available > 0;
+
     /// <summary>True when the server closed the connection with nothing more to read.</summary>
     public async Task<bool> IsClosedByServerAsync(CancellationToken ct)
     {

@@ -121,8 +121,25 @@ public sealed class XReadGroupBlockingTests
         await using var w = writer;
 
         Assert.Equal("*-1\r\n", await reader.CallAsync("XREADGROUP", "GROUP", "g", "c", "BLOCK", "100", "STREAMS", "s", ">"));
-        // The consumer was created by the attempt.
-        Assert.Contains("$1\r\nc\r\n", await writer.CallAsync("XINFO", "CONSUMERS", "s", "g"));
+        // Nothing was read, so no consumer was created (redis.io XGROUP CREATECONSUMER: XREADGROUP creates one "only
+        // when there is data in the stream"; redis-server 7.0 agrees).
+        Assert.Equal("*0\r\n", await writer.CallAsync("XINFO", "CONSUMERS", "s", "g"));
+    }
+
+    [Fact]
+    public async Task XReadGroup_Blocked_CreatesItsConsumerOnlyWhenServed()
+    {
+        var (server, reader, writer) = await StartWithGroupAsync();
+        await using var _ = server;
+        await using var r = reader;
+        await using var w = writer;
+
+        await reader.SendAsync("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">");
+        Assert.True(await reader.NothingArrivesAsync(Quiet));
+        Assert.Equal("*0\r\n", await writer.CallAsync("XINFO", "CONSUMERS", "s", "g"));
+        Assert.Equal("$3\r\n1-0\r\n", await writer.CallAsync("XADD", "s", "1-0", "f", "v"));
+        Assert.Equal("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", await reader.ReadAsync());
+        Assert.Equal(":0\r\n", await writer.CallAsync("XGROUP", "CREATECONSUMER", "s", "g", "c"));
     }
 
     [Fact]

@@ -163,7 +163,7 @@ public sealed class Stream : RedisObject
         }
 
         byte[]? unreferenced = null;
-        if (_tail is not null && IsFull(_tail, id, rawLength))
+        if (_tail is not null && IsFull(_tail, rawLength))
         {
             var sealedNode = _tail;
             _arrayBytes += StreamNode.Seal(ref sealedNode);
@@ -203,12 +203,10 @@ public sealed class Stream : RedisObject
     }
 
     /// <summary>
-    /// Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included);
-    /// and ours: an id too far from the master id for the packed delta.
+    /// Redis's test for starting a new node: listpack bytes plus the new data, or the entry count (deleted included).
     /// </summary>
-    private bool IsFull(byte[] tail, StreamId id, long rawLength)
+    private bool IsFull(byte[] tail, long rawLength)
     {
-        if (id.Ms - _tailKey.Ms > StreamNode.MaxMsDelta) return true;
         long maxBytes = NodeMaxBytes;
         if (maxBytes <= 0 || maxBytes > ListpackMaxSize) maxBytes = ListpackMaxSize;
         if (StreamNode.ListpackBytes(tail) + rawLength >= maxBytes) return true;

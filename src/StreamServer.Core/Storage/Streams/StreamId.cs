@@ -62,7 +62,7 @@ public readonly record struct StreamId(ulong Ms, ulong Seq) : IComparable<Stream
     public override string ToString() => $"{Ms}-{Seq}";
 
     /// <summary>
-    /// Parses <c>ms</c> or <c>ms-seq</c> as Redis's streamParseID does (strict unsigned decimals).
+    /// Parses <c>ms</c> or <c>ms-seq</c> as Redis's streamParseID does (each part as string2ull reads it).
     /// An id without a sequence takes <paramref name="missingSeq"/> (0 for a start, max for an end).
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> text, ulong missingSeq, out StreamId id)
@@ -87,18 +87,35 @@ public readonly record struct StreamId(ulong Ms, ulong Seq) : IComparable<Stream
         return true;
     }
 
-    /// <summary>Redis's string2ull: decimal digits only, no sign, no spaces, within 64 bits.</summary>
+    /// <summary>
+    /// Redis's string2ull: string2ll's strict decimal first (a negative one is refused), and failing that strtoull's
+    /// looser form: leading whitespace, a '+' or '-' sign (which negates modulo 2^64, so "-01" is the maximum) and
+    /// leading zeros. Nothing may follow the digits, and they must fit in 64 bits.
+    /// </summary>
     public static bool TryParseUInt64(ReadOnlySpan<byte> text, out ulong value)
     {
         value = 0;
-        if (text.Length == 0 || text.Length > 20) return false;
-        foreach (var b in text)
+        var i = 0;
+        while (i < text.Length && IsCSpace(text[i])) i++;
+        var negative = i < text.Length && text[i] == (byte)'-';
+        if (negative || (i < text.Length && text[i] == (byte)'+')) i++;
+        if (i == text.Length) return false;
+        for (; i < text.Length; i++)
         {
-            var d = (uint)(b - '0');
+            var d = (uint)(text[i] - '0');
             if (d > 9) return false;
             if (value > (ulong.MaxValue - d) / 10) return false;
             value = value * 10 + d;
         }
+        if (!negative) return true;
+        // string2ll reads "-" then 1-9 and more digits down to LLONG_MIN: negative, so refused. Anything else with
+        // a '-' ("-0", "-01", a magnitude past 2^63, leading spaces) is strtoull's, negated.
+        var strict = text[0] == (byte)'-' && text[1] != (byte)'0' && value <= 1UL << 63;
+        if (strict) return false;
+        value = unchecked(0 - value);
         return true;
     }
+
+    /// <summary>C's isspace in the "C" locale.</summary>
+    private static bool IsCSpace(byte b) => b == (byte)' ' || (b >= (byte)'\t' && b <= (byte)'\r');
 }

@@ -10,8 +10,8 @@ namespace StreamServer.Storage.Streams;
 /// header   [0..4) used bytes | [4..8) live count | [8..12) deleted count | [12..16) Redis listpack size
 /// master   varint field count, then per field: varint length, bytes   (the node's first entry's fields)
 /// entry    varint (ms delta &lt;&lt; 2 | flags), flags: 1 deleted, 2 same-fields (the low bits of the first byte, so
-///          marking an entry deleted changes that byte in place); an entry whose ms delta needs more than 62 bits
-///          starts a new node (see <see cref="MaxMsDelta"/>)
+///          marking an entry deleted changes that byte in place); an ms delta of <see cref="MaxMsDelta"/> or more
+///          (it needs more than 62 bits) is written as MaxMsDelta there, followed by a varint of the whole delta
 ///          varint seq (delta from the master seq when the ms delta is 0, else the seq)
 ///          [varint field count]                  (omitted with same-fields)
 ///          per pair: [item: field]               (omitted with same-fields)
@@ -29,7 +29,10 @@ internal static class StreamNode
     public const byte FlagDeleted = 1;
     public const byte FlagSameFields = 2;
 
-    /// <summary>The largest ms delta from the master id an entry can store (the two low bits hold the flags).</summary>
+    /// <summary>
+    /// The largest ms delta from the master id the first varint holds beside the flags; from it on, the value is an
+    /// escape and the delta follows in a varint of its own (ids that far apart share a node, as in Redis's listpack).
+    /// </summary>
     public const ulong MaxMsDelta = (1UL << 62) - 1;
 
     private const int UsedOffset = 0;
@@ -195,7 +198,8 @@ internal static class StreamNode
     private static int IdSize(StreamId masterId, StreamId id)
     {
         var msDelta = id.Ms - masterId.Ms;
-        return Varint.Size(msDelta << 2 | 3) + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
+        var escape = msDelta >= MaxMsDelta ? Varint.Size(msDelta) : 0;
+        return Varint.Size(Math.Min(msDelta, MaxMsDelta) << 2 | 3) + escape + Varint.Size(msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
     }
 
     private static void WriteEntry(byte[] node, StreamId masterId, StreamId id, ReadOnlySpan<ReadOnlyMemory<byte>> fieldsAndValues, bool sameFields)
@@ -204,7 +208,8 @@ internal static class StreamNode
         var p = start;
         var pairs = fieldsAndValues.Length / 2;
         var msDelta = id.Ms - masterId.Ms;
-        p += Varint.Write(node.AsSpan(p), msDelta << 2 | (sameFields ? FlagSameFields : 0u));
+        p += Varint.Write(node.AsSpan(p), Math.Min(msDelta, MaxMsDelta) << 2 | (sameFields ? FlagSameFields : 0u));
+        if (msDelta >= MaxMsDelta) p += Varint.Write(node.AsSpan(p), msDelta);
         p += Varint.Write(node.AsSpan(p), msDelta == 0 ? id.Seq - masterId.Seq : id.Seq);
 
         // Redis's listpack for the same entry: flags, ms-diff, seq-diff, [num-fields, fields], values, lp-count.
@@ -236,6 +241,7 @@ internal static class StreamNode
         var first = Varint.Read(node, ref p);
         flags = (byte)(first & 3);
         var msDelta = first >> 2;
+        if (msDelta == MaxMsDelta) msDelta = Varint.Read(node, ref p);
         var seq = Varint.Read(node, ref p);
         id = msDelta == 0 ? new StreamId(masterId.Ms, masterId.Seq + seq) : new StreamId(masterId.Ms + msDelta, seq);
         fieldCount = (flags & FlagSameFields) != 0 ? MasterFieldCount(node) : Varint.ReadInt32(node, ref p);
