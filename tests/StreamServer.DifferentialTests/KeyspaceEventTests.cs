@@ -67,17 +67,84 @@ public sealed partial class KeyspaceEventTests : IClassFixture<RedisServerProces
         ["SET", "px", "v", "PX", "1"], ["SLEEP"], ["GET", "px"],
     ];
 
+    /// <summary>Reads of missing keys: which lookups publish "keymiss" (class m) and count as misses.</summary>
+    private static readonly string[][] Reads =
+    [
+        ["GET", "k1"], ["EXISTS", "k2"], ["TYPE", "k3"], ["TTL", "k4"], ["XRANGE", "k5", "-", "+"], ["XREVRANGE", "k6", "+", "-"],
+        ["XLEN", "k7"], ["XREAD", "STREAMS", "k8", "0"], ["XINFO", "STREAM", "k9"], ["XPENDING", "k10", "g"], ["HGET", "k11", "f"],
+        ["HGETALL", "k12"], ["SMEMBERS", "k13"], ["SCARD", "k14"], ["STRLEN", "k15"], ["MGET", "k16", "k17"],
+        ["GETRANGE", "k18", "0", "1"], ["XADD", "k19", "1-1", "a", "1"], ["INCR", "k20"], ["TOUCH", "k21"],
+        ["OBJECT", "ENCODING", "k22"], ["XINFO", "GROUPS", "k24"], ["SISMEMBER", "k25", "a"], ["HLEN", "k26"], ["PTTL", "k27"],
+        ["EXPIRETIME", "k28"], ["GETEX", "k29"], ["GETDEL", "k30"], ["SET", "k31", "v", "GET"], ["GETSET", "k32", "v"],
+        ["XACK", "k33", "g", "1-1"], ["XCLAIM", "k34", "g", "c", "0", "1-1"], ["HMGET", "k35", "a"], ["SRANDMEMBER", "k36"],
+        ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "k37", ">"], ["MEMORY", "USAGE", "k38"],
+    ];
+
     public static TheoryData<string, string> Cases => new()
     {
         { "streams", "KEA" }, { "streams", "Kt" }, { "streams", "Eg" },
         { "generic", "KEA" }, { "generic", "KEAn" }, { "generic", "E$" }, { "generic", "Kgx" }, { "generic", "Esh" },
+        { "reads", "KEm" }, { "reads", "KEAm" },
     };
+
+    /// <summary>Commands whose INFO keyspace_hits/keyspace_misses must move as Redis's do, on existing and missing keys.</summary>
+    private static readonly string[][] Lookups =
+    [
+        ["GET", "str"], ["GET", "nokey"], ["EXISTS", "str", "nokey"], ["TYPE", "s"], ["TTL", "str"], ["XRANGE", "s", "-", "+"],
+        ["XRANGE", "nokey", "-", "+"], ["XREVRANGE", "s", "+", "-"], ["XLEN", "s"], ["XLEN", "nokey"],
+        ["XREAD", "STREAMS", "s", "nokey", "0", "0"], ["XREAD", "STREAMS", "s", "$"], ["XREAD", "COUNT", "1", "STREAMS", "s", "0"],
+        ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"],
+        ["XINFO", "STREAM", "s"], ["XINFO", "GROUPS", "s"], ["XINFO", "CONSUMERS", "s", "g"], ["XPENDING", "s", "g"],
+        ["XPENDING", "s", "g", "-", "+", "10"], ["XADD", "s", "2-1", "b", "2"], ["XACK", "s", "g", "1-1"], ["XCLAIM", "s", "g", "c", "0", "1-1"],
+        ["XAUTOCLAIM", "s", "g", "c", "0", "0"], ["XDEL", "s", "1-1"], ["XTRIM", "s", "MAXLEN", "0"], ["XSETID", "s", "9-9"],
+        ["XGROUP", "SETID", "s", "g", "0"], ["XGROUP", "CREATECONSUMER", "s", "g", "c2"], ["HGET", "h", "f"], ["HGET", "nokey", "f"],
+        ["HGETALL", "h"], ["HSET", "h", "f2", "v"], ["HINCRBY", "h", "n", "1"], ["SMEMBERS", "st"], ["SISMEMBER", "st", "a"],
+        ["SADD", "st", "b"], ["SCARD", "st"], ["STRLEN", "str"], ["MGET", "str", "nokey"], ["GETRANGE", "str", "0", "1"], ["INCR", "n"],
+        ["APPEND", "str", "x"], ["SET", "str", "x"], ["SET", "str", "x", "GET"], ["SET", "s", "x", "GET"], ["GETDEL", "str"], ["GETEX", "str"],
+        ["TOUCH", "str", "nokey"], ["OBJECT", "ENCODING", "str"], ["OBJECT", "ENCODING", "nokey"], ["MEMORY", "USAGE", "str"],
+        ["EXPIRE", "str", "100"], ["PERSIST", "str"], ["RENAME", "str", "str2"], ["DEL", "str"], ["SRANDMEMBER", "st"], ["SPOP", "st"],
+        ["HRANDFIELD", "h"], ["HEXISTS", "h", "f"], ["HLEN", "h"], ["HMGET", "h", "f", "x"], ["SSCAN", "st", "0"], ["HSCAN", "h", "0"],
+    ];
+
+    [Fact]
+    public async Task KeyspaceHitsAndMisses_MoveAsRedisDoes()
+    {
+        await using var ours = await EmbeddedServer.StartAsync();
+        var expected = await HitsAndMissesAsync(_redis.Port);
+        var actual = await HitsAndMissesAsync(ours.Port);
+        Assert.Contains(expected, line => !line.EndsWith(" 0/0", StringComparison.Ordinal));
+        Assert.Equal(expected, actual);
+    }
+
+    /// <summary>Per command: "command hits/misses" from INFO stats after it ran alone on a fresh sample data set.</summary>
+    private static async Task<List<string>> HitsAndMissesAsync(int port)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var c = await RespConnection.ConnectAsync("127.0.0.1", port, cts.Token);
+        var result = new List<string>();
+        foreach (var command in Lookups)
+        {
+            await Call(c, cts.Token, "FLUSHALL");
+            await Call(c, cts.Token, "SET", "str", "v");
+            await Call(c, cts.Token, "XADD", "s", "1-1", "a", "1");
+            await Call(c, cts.Token, "XGROUP", "CREATE", "s", "g", "0");
+            await Call(c, cts.Token, "HSET", "h", "f", "v");
+            await Call(c, cts.Token, "SADD", "st", "a");
+            await Call(c, cts.Token, "CONFIG", "RESETSTAT");
+            await c.RoundTripAsync([.. command.Select(Encoding.UTF8.GetBytes)], cts.Token);
+            var info = await Call(c, cts.Token, "INFO", "stats");
+            result.Add($"{string.Join(' ', command)} {Stat(info, "keyspace_hits")}/{Stat(info, "keyspace_misses")}");
+        }
+        return result;
+    }
+
+    private static string Stat(string info, string name) => Regex.Match(info, name + @":(\d+)").Groups[1].Value;
 
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task Subscriber_ReceivesTheSameEventsAsFromRedis(string script, string classes)
     {
-        var commands = script == "streams" ? Streams : Generic;
+        var commands = script switch { "streams" => Streams, "reads" => Reads, _ => Generic };
         await using var ours = await EmbeddedServer.StartAsync();
         var expected = await EventsAsync(_redis.Port, commands, classes);
         var actual = await EventsAsync(ours.Port, commands, classes);

@@ -300,7 +300,7 @@ public static class ConsumerGroupCommands
         for (var i = 0; i < args.KeyCount; i++)
         {
             var key = ctx.Arg(args.FirstKey + i);
-            if (!ctx.TryGet<Stream>(key, out var stream)) return;
+            if (!ctx.TryGetRead<Stream>(key, out var stream)) return;
             if (stream?.Groups.Find(groupName) is null)
             {
                 ctx.Error(Errors.NoGroupInXReadGroup(ctx.ArgString(args.FirstKey + i), Encoding.UTF8.GetString(groupName)));
@@ -326,7 +326,7 @@ public static class ConsumerGroupCommands
         {
             if (budget.Exhausted) break;
             var key = ctx.Arg(args.FirstKey + i);
-            var stream = (Stream)ctx.Db.Get(key)!;
+            var stream = (Stream)ctx.LookupRead(key)!; // again, as Redis's serving loop (a second hit in INFO)
             var group = stream.Groups.Find(groupName)!;
             var after = ids[i];
             var history = after != StreamId.Max;
@@ -577,7 +577,7 @@ public static class ConsumerGroupCommands
     // XACK key group id [id ...]
     private static void XAck(CommandContext ctx)
     {
-        if (!ctx.TryGet<Stream>(ctx.Arg(1), out var stream)) return;
+        if (!ctx.TryGetRead<Stream>(ctx.Arg(1), out var stream)) return;
         var group = stream?.Groups.Find(ctx.Arg(2));
         if (group is null)
         {
@@ -796,7 +796,7 @@ public static class ConsumerGroupCommands
     {
         stream = null!;
         group = null!;
-        if (!ctx.TryGet<Stream>(ctx.Arg(1), out var found)) return false;
+        if (!ctx.TryGetRead<Stream>(ctx.Arg(1), out var found)) return false;
         var g = found?.Groups.Find(ctx.Arg(2));
         if (g is null)
         {
@@ -1047,7 +1047,7 @@ public static class ConsumerGroupCommands
 
     /// <summary>XINFO's key lookup: a missing key is "ERR no such key".</summary>
     private static bool TryGetExistingStream(CommandContext ctx, out Stream stream)
-        => StreamReplies.TryGetExistingStream(ctx, ctx.Arg(2), out stream);
+        => StreamReplies.TryGetExistingStream(ctx, ctx.Arg(2), out stream, read: true);
 
     /// <summary>entries-read: the counter, or nil when unknown.</summary>
     public static void WriteEntriesRead(RespWriter reply, ConsumerGroup group)

@@ -71,7 +71,7 @@ public static class HashCommands
     // HGET key field
     private static void HGet(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         if (hash is not null && hash.TryGetValue(ctx.Arg(2), out var value)) ctx.Reply.Bulk(value);
         else ctx.Reply.Null();
     }
@@ -79,7 +79,7 @@ public static class HashCommands
     // HMGET key field [field ...]
     private static void HMGet(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Array(ctx.ArgCount - 2);
         for (var i = 2; i < ctx.ArgCount; i++)
         {
@@ -91,7 +91,7 @@ public static class HashCommands
     // HGETALL key
     private static void HGetAll(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Map(hash?.Fields.Count ?? 0);
         if (hash is null) return;
         foreach (var (field, value) in hash.Fields)
@@ -130,21 +130,21 @@ public static class HashCommands
     // HEXISTS key field
     private static void HExists(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Integer(hash is not null && hash.ContainsField(ctx.Arg(2)) ? 1 : 0);
     }
 
     // HLEN key
     private static void HLen(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Integer(hash?.Fields.Count ?? 0);
     }
 
     // HKEYS key
     private static void HKeys(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Array(hash?.Fields.Count ?? 0);
         if (hash is null) return;
         foreach (var (field, _) in hash.Fields) ctx.Reply.Bulk(field);
@@ -153,7 +153,7 @@ public static class HashCommands
     // HVALS key
     private static void HVals(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         ctx.Reply.Array(hash?.Fields.Count ?? 0);
         if (hash is null) return;
         foreach (var (_, value) in hash.Fields) ctx.Reply.Bulk(value);
@@ -162,7 +162,7 @@ public static class HashCommands
     // HSTRLEN key field
     private static void HStrLen(CommandContext ctx)
     {
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         var length = hash is not null && hash.TryGetValue(ctx.Arg(2), out var value) ? value.Length : 0;
         ctx.Reply.Integer(length);
     }
@@ -253,7 +253,7 @@ public static class HashCommands
     private static void HScan(CommandContext ctx)
     {
         if (!SetCommands.TryParseCursor(ctx, 2, out var cursor)) return;
-        if (!ctx.TryGet<HashObject>(ctx.Arg(1), out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(ctx.Arg(1), out var hash)) return;
         if (hash is null)
         {
             SetCommands.EmptyScan(ctx);
@@ -280,7 +280,7 @@ public static class HashCommands
         var random = ctx.Server.Random;
         if (ctx.ArgCount == 2)
         {
-            if (!ctx.TryGet<HashObject>(key, out var single)) return;
+            if (!ctx.TryGetRead<HashObject>(key, out var single)) return;
             if (single is null) ctx.Reply.Null();
             else ctx.Reply.Bulk(single.RandomField(random).Key);
             return;
@@ -301,7 +301,7 @@ public static class HashCommands
                 return;
             }
         }
-        if (!ctx.TryGet<HashObject>(key, out var hash)) return;
+        if (!ctx.TryGetRead<HashObject>(key, out var hash)) return;
         if (hash is null || count == 0)
         {
             ctx.Reply.EmptyArray();

@@ -400,7 +400,7 @@ public static class KeyCommands
     // OBJECT ENCODING key
     private static void ObjectEncoding(CommandContext ctx)
     {
-        var value = ctx.Db.Get(ctx.Arg(2));
+        var value = ctx.LookupRead(ctx.Arg(2), notify: false);
         if (value is null) ctx.Reply.Null();
         else ctx.Reply.Bulk(value.Encoding);
     }
@@ -408,7 +408,7 @@ public static class KeyCommands
     // OBJECT FREQ key
     private static void ObjectFreq(CommandContext ctx)
     {
-        if (ctx.Db.Get(ctx.Arg(2)) is null) ctx.Reply.Null();
+        if (ctx.LookupRead(ctx.Arg(2), notify: false) is null) ctx.Reply.Null();
         else ctx.Error(Errors.LfuNotSelected); // maxmemory-policy is never an LFU one here
     }
 
@@ -416,14 +416,14 @@ public static class KeyCommands
     private static void ObjectIdleTime(CommandContext ctx)
     {
         // Access times are not tracked (no LRU eviction): every live key reads as just used.
-        if (ctx.Db.Get(ctx.Arg(2)) is null) ctx.Reply.Null();
+        if (ctx.LookupRead(ctx.Arg(2), notify: false) is null) ctx.Reply.Null();
         else ctx.Reply.Integer(0);
     }
 
     // OBJECT REFCOUNT key
     private static void ObjectRefCount(CommandContext ctx)
     {
-        var value = ctx.Db.Get(ctx.Arg(2));
+        var value = ctx.LookupRead(ctx.Arg(2), notify: false);
         if (value is null)
         {
             ctx.Reply.Null();
@@ -458,12 +458,6 @@ public static class KeyCommands
         ConnectionCommands.HelpReply(ctx, lines);
     }
 
-    /// <summary>A read lookup (Redis's lookupKeyRead): counts a keyspace hit or miss.</summary>
-    private static RedisObject? Lookup(CommandContext ctx, ReadOnlySpan<byte> key)
-    {
-        var value = ctx.Db.Get(key);
-        if (value is null) ctx.Server.Stats.KeyspaceMisses++;
-        else ctx.Server.Stats.KeyspaceHits++;
-        return value;
-    }
+    /// <summary>A read lookup (Redis's lookupKeyRead): counts a keyspace hit or miss, a miss publishes "keymiss".</summary>
+    private static RedisObject? Lookup(CommandContext ctx, ReadOnlySpan<byte> key) => ctx.LookupRead(key);
 }

@@ -505,7 +505,7 @@ public static class ServerCommands
             }
         }
         var key = ctx.Arg(2);
-        var value = ctx.Db.Get(key);
+        var value = ctx.Db.Get(key); // not a counted lookup: Redis's MEMORY USAGE finds the key in the dict directly
         if (value is null)
         {
             ctx.Reply.Null();

@@ -65,14 +65,14 @@ public static class SetCommands
     // SISMEMBER key member
     private static void SIsMember(CommandContext ctx)
     {
-        if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(ctx.Arg(1), out var set)) return;
         ctx.Reply.Integer(set is not null && set.Contains(ctx.Arg(2)) ? 1 : 0);
     }
 
     // SMISMEMBER key member [member ...]
     private static void SMIsMember(CommandContext ctx)
     {
-        if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(ctx.Arg(1), out var set)) return;
         ctx.Reply.Array(ctx.ArgCount - 2);
         for (var i = 2; i < ctx.ArgCount; i++)
         {
@@ -83,7 +83,7 @@ public static class SetCommands
     // SMEMBERS key
     private static void SMembers(CommandContext ctx)
     {
-        if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(ctx.Arg(1), out var set)) return;
         if (set is null)
         {
             ctx.Reply.Set(0);
@@ -96,7 +96,7 @@ public static class SetCommands
     // SCARD key
     private static void SCard(CommandContext ctx)
     {
-        if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(ctx.Arg(1), out var set)) return;
         ctx.Reply.Integer(set?.Members.Count ?? 0);
     }
 
@@ -174,14 +174,14 @@ public static class SetCommands
         var key = ctx.Arg(1);
         if (ctx.ArgCount == 2)
         {
-            if (!ctx.TryGet<SetObject>(key, out var single)) return;
+            if (!ctx.TryGetRead<SetObject>(key, out var single)) return;
             if (single is null) ctx.Reply.Null();
             else ctx.Reply.Bulk(single.RandomMember(ctx.Server.Random));
             return;
         }
 
         if (!TryGetRandomCount(ctx, 2, out var count)) return;
-        if (!ctx.TryGet<SetObject>(key, out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(key, out var set)) return;
         if (set is null || count == 0)
         {
             ctx.Reply.EmptyArray();
@@ -211,7 +211,7 @@ public static class SetCommands
     private static void SScan(CommandContext ctx)
     {
         if (!TryParseCursor(ctx, 2, out var cursor)) return;
-        if (!ctx.TryGet<SetObject>(ctx.Arg(1), out var set)) return;
+        if (!ctx.TryGetRead<SetObject>(ctx.Arg(1), out var set)) return;
         if (set is null)
         {
             EmptyScan(ctx);

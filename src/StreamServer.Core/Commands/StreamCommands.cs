@@ -414,7 +414,7 @@ public static class StreamCommands
             }
         }
 
-        if (!StreamReplies.TryGetStream(ctx, ctx.Arg(1), out var stream)) return;
+        if (!StreamReplies.TryReadStream(ctx, ctx.Arg(1), out var stream)) return;
         if (stream is null)
         {
             ctx.Reply.EmptyArray();
@@ -432,7 +432,7 @@ public static class StreamCommands
     // XLEN key
     private static void XLen(CommandContext ctx)
     {
-        if (!StreamReplies.TryGetStream(ctx, ctx.Arg(1), out var stream)) return;
+        if (!StreamReplies.TryReadStream(ctx, ctx.Arg(1), out var stream)) return;
         ctx.Reply.Integer(stream?.Length ?? 0);
     }
 
@@ -724,7 +724,7 @@ public static class StreamCommands
         Span<StreamId> after = n <= 16 ? stackalloc StreamId[16] : new StreamId[n];
         for (var i = 0; i < n; i++)
         {
-            var found = ctx.Db.Get(ctx.Arg(args.FirstKey + i));
+            var found = ctx.LookupRead(ctx.Arg(args.FirstKey + i));
             var stream = found as Stream;
             if (found is not null && stream is null)
             {
@@ -759,7 +759,8 @@ public static class StreamCommands
         var budget = new StreamReplies.ReadBudget(args);
         for (var i = 0; i < n; i++)
         {
-            if (ctx.Db.Get(ctx.Arg(args.FirstKey + i)) is not Stream stream || stream.Length == 0) continue;
+            // Looked up again as Redis's xreadCommand does (INFO counts two hits per key).
+            if (ctx.LookupRead(ctx.Arg(args.FirstKey + i)) is not Stream stream || stream.Length == 0) continue;
             if (!after[i].TryIncrement(out var start) || start > stream.LastId) continue;
             if (budget.Exhausted) break;
             var mark = reply.Length;
@@ -812,7 +813,7 @@ public static class StreamCommands
     private static void XInfoStream(CommandContext ctx)
     {
         var key = ctx.Arg(2);
-        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream)) return;
+        if (!StreamReplies.TryGetExistingStream(ctx, key, out var stream, read: true)) return;
         var optionCount = ctx.ArgCount - 3;
         var full = optionCount > 0;
         long count = 10;

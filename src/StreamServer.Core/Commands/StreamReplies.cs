@@ -354,11 +354,14 @@ public static class StreamReplies
         return text[..id.Format(text)].ToArray();
     }
 
-    /// <summary>The stream under <paramref name="key"/>; false with WRONGTYPE or "ERR no such key" written otherwise.</summary>
-    public static bool TryGetExistingStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream stream)
+    /// <summary>
+    /// The stream under <paramref name="key"/>; false with WRONGTYPE or "ERR no such key" written otherwise.
+    /// <paramref name="read"/>: a read lookup, counted in INFO (XINFO), not a write's (XSETID).
+    /// </summary>
+    public static bool TryGetExistingStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream stream, bool read = false)
     {
         stream = null!;
-        if (!ctx.TryGet<Stream>(key, out var found)) return false;
+        if (!(read ? ctx.TryGetRead<Stream>(key, out var found) : ctx.TryGet(key, out found))) return false;
         if (found is null)
         {
             ctx.Error(Errors.NoSuchKey);
@@ -370,4 +373,7 @@ public static class StreamReplies
 
     /// <summary>The stream under <paramref name="key"/> (null when missing); false with WRONGTYPE written otherwise.</summary>
     public static bool TryGetStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream? stream) => ctx.TryGet(key, out stream);
+
+    /// <summary><see cref="TryGetStream"/> as a read lookup (XRANGE, XLEN: counted in INFO keyspace_hits/misses).</summary>
+    public static bool TryReadStream(CommandContext ctx, ReadOnlySpan<byte> key, out Stream? stream) => ctx.TryGetRead(key, out stream);
 }

@@ -141,12 +141,10 @@ public static class StringCommands
     // MGET key [key ...]
     private static void MGet(CommandContext ctx)
     {
-        var db = ctx.Db;
         ctx.Reply.Array(ctx.ArgCount - 1);
         for (var i = 1; i < ctx.ArgCount; i++)
         {
-            var value = db.Get(ctx.Arg(i));
-            CountLookup(ctx, value);
+            var value = ctx.LookupRead(ctx.Arg(i));
             if (value is StringObject s) ReplyValue(ctx, s);
             else ctx.Reply.Null();
         }
@@ -478,7 +476,8 @@ public static class StringCommands
     private static void SetGeneric(CommandContext ctx, SetOptions options, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long when, bool? okReply)
     {
         var db = ctx.Db;
-        var existing = db.Get(key);
+        // GET reads the old value as Redis's getGenericCommand does (a read lookup, counted in INFO).
+        var existing = (options & SetOptions.Get) != 0 ? ctx.LookupRead(key) : db.Get(key);
         if ((options & SetOptions.Get) != 0)
         {
             if (existing is not null and not StringObject)
@@ -486,7 +485,6 @@ public static class StringCommands
                 ctx.WrongType();
                 return;
             }
-            CountLookup(ctx, existing);
             ReplyValue(ctx, (StringObject?)existing);
         }
         if (((options & SetOptions.Nx) != 0 && existing is not null) || ((options & SetOptions.Xx) != 0 && existing is null))
@@ -530,8 +528,7 @@ public static class StringCommands
     /// <summary>A read lookup (Redis's lookupKeyRead): counts a keyspace hit or miss; false (WRONGTYPE written) for another type.</summary>
     private static bool TryRead(CommandContext ctx, ReadOnlySpan<byte> key, out StringObject? value)
     {
-        var found = ctx.Db.Get(key);
-        CountLookup(ctx, found);
+        var found = ctx.LookupRead(key);
         if (found is null or StringObject)
         {
             value = (StringObject?)found;
@@ -540,12 +537,6 @@ public static class StringCommands
         value = null;
         ctx.WrongType();
         return false;
-    }
-
-    private static void CountLookup(CommandContext ctx, RedisObject? found)
-    {
-        if (found is null) ctx.Server.Stats.KeyspaceMisses++;
-        else ctx.Server.Stats.KeyspaceHits++;
     }
 
     /// <summary>The value as a bulk string, or the null reply.</summary>

@@ -238,10 +238,31 @@ public sealed class CommandContext
         return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !double.IsNaN(value);
     }
 
-    /// <summary>The value under <paramref name="key"/> if it is of type <typeparamref name="T"/>; writes WRONGTYPE and returns false otherwise.</summary>
-    public bool TryGet<T>(ReadOnlySpan<byte> key, out T? value) where T : RedisObject
+    /// <summary>
+    /// Redis's lookupKeyRead: the live value or null, counted as a keyspace hit or miss (INFO keyspace_hits/misses);
+    /// a miss publishes a "keymiss" event (class m) unless <paramref name="notify"/> is false (Redis's
+    /// LOOKUP_NONOTIFY, as OBJECT). Commands use it where Redis reads a key, write lookups use <see cref="Database.Get"/>.
+    /// </summary>
+    public RedisObject? LookupRead(ReadOnlySpan<byte> key, bool notify = true)
     {
         var found = Db.Get(key);
+        if (found is not null) Server.Stats.KeyspaceHits++;
+        else
+        {
+            Server.Stats.KeyspaceMisses++;
+            if (notify) Notify(NotifyClass.KeyMiss, "keymiss"u8, key);
+        }
+        return found;
+    }
+
+    /// <summary><see cref="TryGet{T}"/> through <see cref="LookupRead"/>: a read lookup, counted as Redis counts it.</summary>
+    public bool TryGetRead<T>(ReadOnlySpan<byte> key, out T? value) where T : RedisObject => Typed(LookupRead(key), out value);
+
+    /// <summary>The value under <paramref name="key"/> if it is of type <typeparamref name="T"/>; writes WRONGTYPE and returns false otherwise.</summary>
+    public bool TryGet<T>(ReadOnlySpan<byte> key, out T? value) where T : RedisObject => Typed(Db.Get(key), out value);
+
+    private bool Typed<T>(RedisObject? found, out T? value) where T : RedisObject
+    {
         if (found is null) { value = null; return true; }
         if (found is T typed) { value = typed; return true; }
         value = null;
