@@ -51,7 +51,7 @@ public sealed class CommandContext
 
     /// <summary>Redis's notifyKeyspaceEvent for a key of the selected database (nothing unless notify-keyspace-events enables the class).</summary>
     public void Notify(NotifyClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key)
-        => Server.KeyspaceEvents.Notify(type, eventName, key, Client.DbIndex, Client);
+        => Server.KeyspaceEvents.Notify(type, eventName, key, Client.DbIndex);
 
     /// <summary>True while EXEC runs the queued commands (blocking commands must not block then).</summary>
     public bool InExec { get; internal set; }

@@ -39,15 +39,15 @@ public sealed class KeyspaceEvents(PubSubRegistry pubSub, ServerOptions options)
 
     /// <summary>
     /// Publishes <paramref name="eventName"/> about <paramref name="key"/> in database <paramref name="db"/> if its
-    /// class is enabled. <paramref name="client"/>, the one whose command caused it (null for expiry), gets a message
-    /// of its own (RESP3) after its command's reply, never inside it.
+    /// class is enabled. The client whose command is running, if it subscribed to the event (RESP3), gets its message
+    /// after that command's reply, never inside it (<see cref="PubSubRegistry.Executing"/>).
     /// </summary>
-    public void Notify(NotifyClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key, int db, ClientSession? client)
+    public void Notify(NotifyClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key, int db)
     {
         var enabled = options.NotifyKeyspaceEvents;
         if ((enabled & type) == 0) return;
-        if ((enabled & NotifyClass.Keyspace) != 0) pubSub.Publish(Channel("__keyspace@"u8, db, key), eventName, client, afterReply: true);
-        if ((enabled & NotifyClass.Keyevent) != 0) pubSub.Publish(Channel("__keyevent@"u8, db, eventName), key, client, afterReply: true);
+        if ((enabled & NotifyClass.Keyspace) != 0) pubSub.Publish(Channel("__keyspace@"u8, db, key), eventName, publisher: null, afterReply: true);
+        if ((enabled & NotifyClass.Keyevent) != 0) pubSub.Publish(Channel("__keyevent@"u8, db, eventName), key, publisher: null, afterReply: true);
     }
 
     /// <summary><paramref name="prefix"/>, the database number, <c>__:</c> and <paramref name="suffix"/>.</summary>

@@ -40,8 +40,8 @@ public sealed class ServerContext
         Monitors = new MonitorFeed(Limits);
         foreach (var db in Keyspace.Databases)
         {
-            db.KeyAdded += (d, key) => KeyspaceEvents.Notify(NotifyClass.New, "new"u8, key, d.Index, null);
-            db.KeyExpired += (d, key) => KeyspaceEvents.Notify(NotifyClass.Expired, "expired"u8, key, d.Index, null);
+            db.KeyAdded += (d, key) => KeyspaceEvents.Notify(NotifyClass.New, "new"u8, key, d.Index);
+            db.KeyExpired += (d, key) => KeyspaceEvents.Notify(NotifyClass.Expired, "expired"u8, key, d.Index);
         }
     }
 
