@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using StreamServer.Embedded;
 using StreamServer.IntegrationTests.Conformance;
+using static StreamServer.DifferentialTests.RespCalls;
 
 namespace StreamServer.DifferentialTests;
 
@@ -114,7 +115,4 @@ public sealed partial class MonitorTests : IClassFixture<RedisServerProcess>
 
     [GeneratedRegex(@"addr=(\S+)")]
     private static partial Regex AddrField();
-
-    private static async Task<string> Call(RespConnection c, CancellationToken ct, params string[] args)
-        => Encoding.UTF8.GetString(await c.RoundTripAsync([.. args.Select(Encoding.UTF8.GetBytes)], ct));
 }
